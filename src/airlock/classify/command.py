@@ -1,0 +1,185 @@
+"""The shell-independent model of one command invocation that packs look at.
+
+The shell parser (``shell.py``) produces :class:`SimpleCommand` records; wrappers
+(``sudo``, ``env``, ``xargs``…) are already peeled off by the time a pack sees one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from airlock.action import Flag, FlagKind
+
+if TYPE_CHECKING:
+    from airlock.config import Config
+
+DYNAMIC = "\x00?"  # stands for text we cannot know statically (a variable, $(...), xargs input)
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One shell word after quote removal.
+
+    ``text`` is the literal value, with :data:`DYNAMIC` standing in for every part that
+    comes from an unresolved expansion. ``glob`` is true when unquoted glob characters
+    remain (the shell would expand them).
+    """
+
+    text: str
+    dynamic: bool = False
+    glob: bool = False
+
+    @property
+    def shown(self) -> str:
+        """The word for humans: unknown parts as ``$?``."""
+        return self.text.replace(DYNAMIC, "$?")
+
+    @property
+    def unknown(self) -> bool:
+        return self.dynamic or self.glob
+
+    @staticmethod
+    def lit(text: str) -> Word:
+        return Word(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    op: str  # ">", ">>", "<", "&>", ">|", "<<", "<<<"
+    target: Word | None
+    body: str | None = None  # heredoc or here-string text
+    body_dynamic: bool = False
+
+
+@dataclass(slots=True)
+class SimpleCommand:
+    argv: list[Word]
+    env: dict[str, Word] = field(default_factory=dict)  # NAME=value prefixes
+    redirects: list[Redirect] = field(default_factory=list)
+    stdin: str | None = None  # text known to arrive on stdin (heredoc, here-string, echo |)
+    stdin_unknown: bool = False  # stdin comes from something we cannot see (a pipe, a file)
+    privileged: bool = False  # run under sudo/doas
+    via: tuple[str, ...] = ()  # wrappers peeled off, outermost first
+
+    @property
+    def program(self) -> str:
+        """Basename of argv[0]: ``/usr/bin/rm`` → ``rm``."""
+        if not self.argv:
+            return ""
+        return os.path.basename(self.argv[0].text)
+
+    @property
+    def args(self) -> list[Word]:
+        return self.argv[1:]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.shown for w in self.argv)
+
+    def with_argv(self, argv: list[Word], via: str) -> SimpleCommand:
+        return SimpleCommand(
+            argv=argv,
+            env=dict(self.env),
+            redirects=list(self.redirects),
+            stdin=self.stdin,
+            stdin_unknown=self.stdin_unknown,
+            privileged=self.privileged or via in ("sudo", "doas", "run0", "pkexec"),
+            via=(*self.via, via),
+        )
+
+
+@dataclass(slots=True)
+class ClassifyContext:
+    """What the classifier knows about where the action runs."""
+
+    cwd: str
+    home: str
+    config: Config | None = None
+    depth: int = 0  # recursion depth through bash -c / eval / python -c
+    environ: dict[str, str] = field(default_factory=dict)  # variables known to hold literal values
+    flags: list[Flag] = field(default_factory=list)  # shared with deeper contexts
+
+    MAX_DEPTH = 8
+
+    def deeper(self) -> ClassifyContext:
+        return ClassifyContext(
+            cwd=self.cwd,
+            home=self.home,
+            config=self.config,
+            depth=self.depth + 1,
+            environ=dict(self.environ),
+            flags=self.flags,
+        )
+
+    def unparsed(self, detail: str) -> None:
+        """Record that part of the action could not be understood: it will be held."""
+        self.flag("unparsed", detail)
+
+    def flag(self, kind: FlagKind, detail: str) -> None:
+        f = Flag(kind, detail)
+        if f not in self.flags:
+            self.flags.append(f)
+
+    def abspath(self, path: str) -> str:
+        if path == "~" or path.startswith("~/"):
+            path = self.home + path[1:]
+        if not os.path.isabs(path):
+            path = os.path.join(self.cwd, path)
+        return os.path.normpath(path)
+
+
+def split_options(
+    args: Iterable[Word],
+    takes_value: frozenset[str] | set[str] = frozenset(),
+) -> tuple[list[Word], dict[str, list[Word | None]]]:
+    """Split arguments into positionals and options.
+
+    ``takes_value`` names the options that consume the next word (``-n``, ``--volume``).
+    ``--opt=value`` is always split. Short flag clusters (``-rf``) are expanded to
+    ``-r`` and ``-f`` unless the cluster itself names an option in ``takes_value``.
+    A bare ``--`` ends option parsing. An argument whose text is unknown (a variable)
+    counts as a positional: a caller that needs to know treats it as the worst case.
+    """
+    positionals: list[Word] = []
+    options: dict[str, list[Word | None]] = {}
+    items = list(args)
+    i = 0
+    while i < len(items):
+        w = items[i]
+        t = w.text
+        if t == "--":
+            positionals.extend(items[i + 1 :])
+            break
+        if t.startswith("--") and len(t) > 2 and not w.dynamic:
+            name, eq, value = t.partition("=")
+            if eq:
+                options.setdefault(name, []).append(Word(value, w.dynamic, w.glob))
+            elif name in takes_value and i + 1 < len(items):
+                options.setdefault(name, []).append(items[i + 1])
+                i += 1
+            else:
+                options.setdefault(name, []).append(None)
+        elif t.startswith("-") and len(t) > 1 and not w.dynamic:
+            if t in takes_value:
+                if i + 1 < len(items):
+                    options.setdefault(t, []).append(items[i + 1])
+                    i += 1
+                else:
+                    options.setdefault(t, []).append(None)
+            elif len(t) > 2 and t[:2] in takes_value:
+                options.setdefault(t[:2], []).append(Word(t[2:]))
+            else:
+                for ch in t[1:]:
+                    options.setdefault("-" + ch, []).append(None)
+        else:
+            positionals.append(w)
+        i += 1
+    return positionals, options
+
+
+def iter_words(words: Iterable[Word]) -> Iterator[str]:
+    for w in words:
+        yield w.text

@@ -1,0 +1,132 @@
+"""Files an agent must not read (live credentials) or write (Airlock's own guard).
+
+Writes to Airlock's config, policy files and data dir, and to the agent tools' hook
+settings, are flagged ``guard-tamper`` from every surface (the shell included, so an
+agent cannot bypass an edit hook with ``echo … > .claude/settings.json``); reads of
+files that hold live credentials are flagged ``secret-read``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+
+from airlock.action import Risk, Target
+from airlock.classify.command import ClassifyContext, SimpleCommand, Word
+
+# Hook settings of the agent tools Airlock guards, relative to a project or the home dir.
+HOOK_SETTINGS = (
+    ".claude/settings.json", ".claude/settings.local.json", ".cursor/hooks.json",
+    ".gemini/settings.json", ".codex/config.toml", ".codex/hooks.json",
+)
+GUARD_NAMES = ("airlock.toml", ".airlock.toml")
+
+# Basenames (fnmatch) of files that hold live credentials.
+SECRET_FILES = (
+    ".env", ".env.*", "*.env", ".envrc", ".netrc", "_netrc", ".pgpass", ".my.cnf",
+    "credentials", "credentials.json", "credentials.csv", "*.pem", "*.key", "id_rsa",
+    "id_dsa", "id_ecdsa", "id_ed25519", "*.p12", "*.pfx", "*.keystore", "*.jks",
+    "service-account*.json", ".git-credentials", ".npmrc", ".pypirc", "secrets.toml",
+    "secrets.yml", "secrets.yaml", ".htpasswd", "kubeconfig", "terraform.tfstate",
+    "*.tfstate", "*.tfvars",
+)
+NOT_SECRET = (".env.example", ".env.sample", ".env.template", ".env.dist", "*.pub",
+              ".env.defaults", "*.example", "*.sample")
+SECRET_DIRS = ("/.aws/", "/.config/gcloud/", "/.azure/", "/.kube/", "/.docker/config.json",
+               "/.railway/", "/.config/railway/", "/.fly/", "/.vercel/", "/.supabase/",
+               "/.ssh/", "/.gnupg/", "/.config/gh/hosts.yml", "/.heroku/",
+               "/.config/heroku/", "/.terraform.d/credentials")
+
+READERS = frozenset({"cat", "tac", "less", "more", "head", "tail", "grep", "egrep", "rg",
+                     "ag", "awk", "sed", "cut", "strings", "xxd", "od", "hexdump", "base64",
+                     "cp", "scp", "rsync", "source", ".", "bat", "nl", "sort", "uniq", "jq",
+                     "yq", "vim", "vi", "nano", "emacs", "code", "diff", "openssl",
+                     "gpg", "tar", "zip", "nc", "curl", "wget", "python", "python3", "node",
+                     "tee", "view", "xargs", "dd", "md5sum", "sha256sum", "file", "paste",
+                     "column", "fold", "tr", "wc", "env", "printenv", "find"})
+
+
+def is_secret_file(path: str, extra: tuple[str, ...] = ()) -> bool:
+    base = os.path.basename(path)
+    if any(fnmatch.fnmatchcase(base, p) for p in NOT_SECRET):
+        return False
+    if any(fnmatch.fnmatchcase(base, p) for p in SECRET_FILES):
+        return True
+    probe = path + ("/" if os.path.isdir(path) else "")
+    if any(d in probe for d in SECRET_DIRS):
+        return True
+    return path in extra
+
+
+def guard_paths(ctx: ClassifyContext) -> list[str]:
+    """Absolute paths (and dirs) an agent may never write."""
+    out: list[str] = []
+    for root in {ctx.cwd, ctx.home, _repo_root(ctx)}:
+        for rel in HOOK_SETTINGS:
+            out.append(os.path.join(root, rel))
+        for name in GUARD_NAMES:
+            out.append(os.path.join(root, name))
+    cfg = ctx.config
+    if cfg is not None:
+        out.extend(cfg.guarded_paths())
+    home = os.environ.get("AIRLOCK_HOME")
+    if home:
+        out.append(os.path.abspath(home))
+    from airlock.settings import default_home
+
+    out.append(default_home())
+    # the default location too, even when AIRLOCK_HOME points elsewhere
+    xdg = os.environ.get("XDG_DATA_HOME") or os.path.join(ctx.home, ".local", "share")
+    out.append(os.path.join(xdg, "airlock"))
+    out.append(os.path.join(ctx.home, ".config", "airlock"))
+    return out
+
+
+def _repo_root(ctx: ClassifyContext) -> str:
+    from airlock.paths import workspace_root
+
+    return workspace_root(ctx.cwd)
+
+
+def touches_guard(path: str, ctx: ClassifyContext, *, subtree: bool = False) -> bool:
+    """``path`` is a guard file, inside a guarded dir, or (``subtree``: a recursive
+    delete or chmod of it) an ancestor of one."""
+    if not path:
+        return False
+    path = path.rstrip("/") or "/"
+    for g in guard_paths(ctx):
+        if path == g or path.startswith(g.rstrip("/") + "/"):
+            return True
+        if subtree and (g.startswith(path + "/") or path == "/"):
+            return True
+    return os.path.basename(path) in GUARD_NAMES
+
+
+def check_targets(targets: list[Target], ctx: ClassifyContext) -> None:
+    """Flag writes and deletes that hit a guard file."""
+    for t in targets:
+        if t.risk >= Risk.WRITE and t.locator.startswith("path:") and t.kind != "program":
+            path = t.locator[5:]
+            subtree = t.kind == "directory" and not t.unresolved and "*" not in t.name
+            if touches_guard(path, ctx, subtree=subtree):
+                ctx.flag("guard-tamper", f"{t.verb} on {t.name}: Airlock's own configuration "
+                         "or an agent tool's hook settings")
+
+
+def check_reads(cmd: SimpleCommand, ctx: ClassifyContext) -> None:
+    """Flag a command that reads a file holding live credentials."""
+    extra = tuple(ctx.config.secret_files) if ctx.config is not None else ()
+    candidates: list[Word] = []
+    if cmd.program in READERS or cmd.program.startswith("python"):
+        candidates.extend(w for w in cmd.args if not w.unknown and not w.text.startswith("-"))
+    for r in cmd.redirects:
+        if r.op in ("<",) and r.target is not None and not r.target.unknown:
+            candidates.append(r.target)
+    for w in cmd.args:
+        # curl -d @.env, --data-binary @file
+        if w.text.startswith("@") and len(w.text) > 1 and not w.unknown:
+            candidates.append(Word(w.text[1:]))
+    for w in candidates:
+        path = ctx.abspath(w.text)
+        if is_secret_file(path, extra):
+            ctx.flag("secret-read", f"reads {w.text}, a file that holds live credentials")

@@ -1,0 +1,293 @@
+"""``airlock.toml``: environments, the resource inventory, the agent's scope, policy
+files, user packs and extra secret files.
+
+Found from ``--config``, else ``AIRLOCK_CONFIG``, else the nearest ``airlock.toml`` or
+``.airlock.toml`` upward from the working directory, else ``$AIRLOCK_HOME/airlock.toml``.
+No file at all is fine: an empty inventory (everything resolves to ``unknown``, which
+counts as production) and the default policies.
+
+Every mistake is a :class:`ConfigError` naming the file and, where it can be found,
+the line. Nothing here ever falls back to "allow".
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+from airlock.settings import default_home
+
+CONFIG_NAMES = ("airlock.toml", ".airlock.toml")
+PRODUCTION_NAMES = frozenset({"production", "prod", "live", "prd"})
+BUILTIN_ENVS = frozenset({"workspace", "temp", "unknown"})
+
+
+class ConfigError(ValueError):
+    """An invalid configuration. The message names the file (and line when known)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    name: str
+    production: bool = False
+    sandbox: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    name: str
+    kind: str
+    env: str
+    match: tuple[str, ...] = ()  # globs on locators
+    ids: tuple[str, ...] = ()  # a locator ending in :ID or /ID, or equal to ID
+    hosts: tuple[str, ...] = ()  # globs on the host of URL locators
+    paths: tuple[str, ...] = ()  # path prefixes
+    protected: bool = False
+    tags: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass
+class Config:
+    path: str | None = None
+    agent: str = "agent"
+    scope: str | None = None
+    environments: dict[str, Environment] = field(default_factory=dict)
+    resources: list[Resource] = field(default_factory=list)
+    policy_files: list[str] = field(default_factory=list)
+    default_policies: bool = True
+    packs: list[dict[str, Any]] = field(default_factory=list)  # validated by the classifier
+    secret_files: list[str] = field(default_factory=list)
+    data_dir: str = field(default_factory=default_home)
+    mtime_key: tuple[tuple[str, float], ...] = ()  # for reloading when files change
+
+    def environment(self, name: str) -> Environment:
+        env = self.environments.get(name)
+        if env is not None:
+            return env
+        if name == "temp":
+            return Environment("temp", sandbox=True)
+        if name == "workspace":
+            return Environment("workspace")
+        return Environment(name or "unknown", production=True)
+
+    def guarded_paths(self) -> list[str]:
+        out = [self.data_dir]
+        if self.path:
+            out.append(self.path)
+        out.extend(self.policy_files)
+        return out
+
+
+def find_config(explicit: str | None, cwd: str) -> str | None:
+    if explicit:
+        return os.path.abspath(os.path.join(cwd, explicit))
+    env = os.environ.get("AIRLOCK_CONFIG")
+    if env:
+        return os.path.abspath(os.path.join(cwd, env))
+    probe = os.path.abspath(cwd)
+    while True:
+        for name in CONFIG_NAMES:
+            candidate = os.path.join(probe, name)
+            if os.path.isfile(candidate):
+                return candidate
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    home_cfg = os.path.join(default_home(), "airlock.toml")
+    return home_cfg if os.path.isfile(home_cfg) else None
+
+
+def load_config(explicit: str | None = None, cwd: str | None = None) -> Config:
+    cwd = cwd or os.getcwd()
+    path = find_config(explicit, cwd)
+    if path is None:
+        return Config()
+    if not os.path.isfile(path):
+        raise ConfigError(f"{path}: no such config file")
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    text = raw.decode("utf-8", "replace")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return parse_config(data, path, text)
+
+
+def _line_of(text: str, needle: str) -> str:
+    if not needle:
+        return ""
+    for i, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return f":{i}"
+    return ""
+
+
+def parse_config(data: dict[str, Any], path: str, text: str = "") -> Config:
+    def err(msg: str, needle: str = "") -> ConfigError:
+        return ConfigError(f"{path}{_line_of(text, needle)}: {msg}")
+
+    known = {"agent", "environments", "resources", "policy", "packs", "secrets", "airlock"}
+    for key in data:
+        if key not in known:
+            raise err(f"unknown section [{key}] (expected one of {', '.join(sorted(known))})",
+                      key)
+    cfg = Config(path=path)
+    base = os.path.dirname(path)
+
+    agent = _table(data, "agent", err)
+    _only(agent, {"name", "scope"}, "[agent]", err)
+    cfg.agent = _str(agent, "name", "agent", "[agent]", err)
+    scope = agent.get("scope")
+    if scope is not None and not isinstance(scope, str):
+        raise err("[agent] scope must be a string", "scope")
+    cfg.scope = scope or None
+
+    airlock = _table(data, "airlock", err)
+    _only(airlock, {"data_dir"}, "[airlock]", err)
+    if "data_dir" in airlock:
+        cfg.data_dir = os.path.abspath(os.path.join(base, _str(airlock, "data_dir", "",
+                                                               "[airlock]", err)))
+
+    envs = _table(data, "environments", err)
+    for name, body in envs.items():
+        if not isinstance(body, dict):
+            raise err(f"[environments.{name}] must be a table", name)
+        _only(body, {"production", "sandbox", "description"}, f"[environments.{name}]", err)
+        if name in BUILTIN_ENVS and name != "unknown":
+            pass  # users may re-declare workspace/temp to change their meaning
+        production = body.get("production", name.lower() in PRODUCTION_NAMES)
+        sandbox = body.get("sandbox", False)
+        if not isinstance(production, bool) or not isinstance(sandbox, bool):
+            raise err(f"[environments.{name}] production/sandbox must be true or false", name)
+        if production and sandbox:
+            raise err(f"[environments.{name}] cannot be both production and sandbox", name)
+        cfg.environments[name] = Environment(name, production, sandbox,
+                                             str(body.get("description", "")))
+
+    resources = data.get("resources", [])
+    if not isinstance(resources, list):
+        raise err("resources must be an array of tables: [[resources]]", "resources")
+    seen: set[str] = set()
+    for i, body in enumerate(resources):
+        where = f"[[resources]] #{i + 1}"
+        if not isinstance(body, dict):
+            raise err(f"{where} must be a table", "[[resources]]")
+        _only(body, {"name", "kind", "env", "match", "ids", "hosts", "paths", "protected",
+                     "tags", "description"}, where, err)
+        name = _str(body, "name", "", where, err)
+        if not name:
+            raise err(f"{where} needs a name", "[[resources]]")
+        where = f"resource {name!r}"
+        if name in seen:
+            raise err(f"{where} is declared twice", f'"{name}"')
+        seen.add(name)
+        env = _str(body, "env", "", where, err)
+        if not env:
+            raise err(f"{where} needs env = \"…\"", f'"{name}"')
+        if env not in cfg.environments and env not in BUILTIN_ENVS:
+            raise err(f"{where}: environment {env!r} is not declared in [environments]",
+                      f'"{env}"')
+        res = Resource(
+            name=name,
+            kind=_str(body, "kind", "resource", where, err),
+            env=env,
+            match=_strs(body, "match", where, err),
+            ids=_strs(body, "ids", where, err),
+            hosts=_strs(body, "hosts", where, err),
+            paths=tuple(os.path.abspath(os.path.join(base, os.path.expanduser(p)))
+                        for p in _strs(body, "paths", where, err)),
+            protected=_bool(body, "protected", where, err),
+            tags=_strs(body, "tags", where, err),
+            description=str(body.get("description", "")),
+        )
+        if not (res.match or res.ids or res.hosts or res.paths):
+            raise err(f"{where} matches nothing: give it match, ids, hosts or paths",
+                      f'"{name}"')
+        cfg.resources.append(res)
+
+    policy = _table(data, "policy", err)
+    _only(policy, {"files", "defaults"}, "[policy]", err)
+    cfg.default_policies = _bool(policy, "defaults", "[policy]", err, default=True)
+    for pattern in _strs(policy, "files", "[policy]", err):
+        full = os.path.join(base, os.path.expanduser(pattern))
+        matches = sorted(glob.glob(full))
+        if not matches and not glob.has_magic(full):
+            raise err(f"[policy] file {pattern!r} does not exist", pattern)
+        cfg.policy_files.extend(os.path.abspath(m) for m in matches)
+    if not cfg.default_policies and not cfg.policy_files:
+        raise err("[policy] defaults = false but no policy files: every action would be held",
+                  "defaults")
+
+    packs = data.get("packs", [])
+    if not isinstance(packs, list) or not all(isinstance(p, dict) for p in packs):
+        raise err("packs must be an array of tables: [[packs]]", "packs")
+    for i, p in enumerate(packs):
+        cfg.packs.append({**p, "__where__": f"{path}{_line_of(text, str(p.get('name', '')))} "
+                          f"pack #{i + 1} {p.get('name', '')!r}"})
+
+    secrets = _table(data, "secrets", err)
+    _only(secrets, {"files"}, "[secrets]", err)
+    cfg.secret_files = [os.path.abspath(os.path.join(base, os.path.expanduser(f)))
+                        for f in _strs(secrets, "files", "[secrets]", err)]
+
+    stamp = [(path, _mtime(path))] + [(f, _mtime(f)) for f in cfg.policy_files]
+    cfg.mtime_key = tuple(stamp)
+    return cfg
+
+
+def _mtime(path: str) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return -1.0
+
+
+def _table(data: dict[str, Any], key: str, err: Any) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise err(f"[{key}] must be a table", key)
+    return value
+
+
+def _only(body: dict[str, Any], allowed: set[str], where: str, err: Any) -> None:
+    for key in body:
+        if key not in allowed:
+            raise err(f"{where}: unknown key {key!r} (expected one of "
+                      f"{', '.join(sorted(allowed))})", key)
+
+
+def _str(body: dict[str, Any], key: str, default: str, where: str, err: Any) -> str:
+    value = body.get(key, default)
+    if not isinstance(value, str):
+        raise err(f"{where}: {key} must be a string", key)
+    return value
+
+
+def _bool(body: dict[str, Any], key: str, where: str, err: Any, default: bool = False) -> bool:
+    value = body.get(key, default)
+    if not isinstance(value, bool):
+        raise err(f"{where}: {key} must be true or false", key)
+    return value
+
+
+def _strs(body: dict[str, Any], key: str, where: str, err: Any) -> tuple[str, ...]:
+    value = body.get(key, ())
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise err(f"{where}: {key} must be a string or a list of strings", key)
+    return tuple(value)
+
+
+SCOPE_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")

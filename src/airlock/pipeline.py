@@ -1,0 +1,60 @@
+"""classify → resolve → decide, for one action or thousands, in one process.
+
+A :class:`Checker` is built once per configuration (packs compiled, policies parsed)
+and reused; :func:`checker_for` keeps one per config file and rebuilds it when the
+file (or a policy file it names) changes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from airlock.action import Action, Decision
+from airlock.classify.classifier import Classifier
+from airlock.config import Config, load_config
+from airlock.policy.engine import PolicyEngine
+from airlock.resolve import resolve
+
+
+class Checker:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.classifier = Classifier(config)
+        self.engine = PolicyEngine(config)
+
+    def check(self, action: Action) -> Decision:
+        assessment = self.classifier.classify(action)
+        cwd = action.cwd or os.getcwd()
+        resolve(assessment.targets, self.config, cwd)
+        return self.engine.decide(assessment, self.config)
+
+
+_lock = threading.Lock()
+_checkers: dict[str | None, Checker] = {}
+
+
+def checker_for(config_path: str | None, cwd: str) -> Checker:
+    """A warm Checker for the config that applies in ``cwd`` (reloaded when it changes)."""
+    from airlock.config import find_config
+
+    path = find_config(config_path, cwd)
+    with _lock:
+        cached = _checkers.get(path)
+        if cached is not None and _fresh(cached.config):
+            return cached
+    config = load_config(config_path, cwd)
+    checker = Checker(config)
+    with _lock:
+        _checkers[path] = checker
+    return checker
+
+
+def _fresh(config: Config) -> bool:
+    for path, mtime in config.mtime_key:
+        try:
+            if os.stat(path).st_mtime != mtime:
+                return False
+        except OSError:
+            return False
+    return True

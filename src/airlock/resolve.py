@@ -1,0 +1,90 @@
+"""resolve: each target → the resource it is and the environment it really lives in.
+
+The agent's claim about an environment is never consulted. A target matches the first
+inventory resource (``airlock.toml`` ``[[resources]]``) whose ``match`` globs, ``ids``,
+``hosts`` or ``paths`` fit its locator. Failing that, local paths resolve to the
+built-in ``workspace`` (the agent's work tree and its git remotes) or ``temp`` (a
+sandbox) environments, and everything else to ``unknown``, which counts as production.
+A target whose name we could not know (a variable, a glob in a destructive position)
+is ``unknown`` too, unless its known prefix is already inside a temp dir.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from urllib.parse import urlsplit
+
+from airlock.action import Target
+from airlock.config import Config, Resource
+from airlock.paths import in_temp, within, workspace_root
+
+
+def resolve(targets: list[Target], config: Config, cwd: str) -> None:
+    """Fill in env, resource, protected, production, sandbox, local and tags in place."""
+    for t in targets:
+        _resolve_one(t, config, cwd)
+
+
+def _resolve_one(t: Target, config: Config, cwd: str) -> None:
+    res = match_resource(t.locator, config.resources) if t.locator else None
+    if res is not None:
+        env_name = res.env
+        t.resource = res.name
+        t.protected = res.protected
+        t.tags = res.tags
+    else:
+        env_name = _builtin_env(t, cwd)
+    env = config.environment(env_name)
+    t.env = env.name
+    t.production = env.production
+    t.sandbox = env.sandbox
+    t.local = env_name in ("workspace", "temp")
+
+
+def _builtin_env(t: Target, cwd: str) -> str:
+    loc = t.locator
+    if loc.startswith("path:"):
+        path = loc[5:]
+        if not path or path == "?":
+            return "unknown"
+        if in_temp(path) or (t.unresolved and in_temp(path + "/x")):
+            return "temp"
+        if t.unresolved:
+            return "unknown"
+        if within(path, workspace_root(cwd)):
+            return "workspace"
+        return "unknown"
+    if loc.startswith("git:repo:"):
+        path = loc[9:]
+        return "workspace" if within(path, workspace_root(cwd)) or in_temp(path) else "unknown"
+    if loc.startswith("git:remote:"):
+        return "workspace"
+    if loc.startswith("sqlite:"):
+        path = loc[7:]
+        if in_temp(path):
+            return "temp"
+        if within(path, workspace_root(cwd)):
+            return "workspace"
+    return "unknown"
+
+
+def match_resource(locator: str, resources: list[Resource]) -> Resource | None:
+    host = ""
+    if "://" in locator:
+        try:
+            host = urlsplit(locator).hostname or ""
+        except ValueError:
+            host = ""
+    path = locator[5:] if locator.startswith("path:") else (
+        locator[7:] if locator.startswith("sqlite:") else "")
+    for res in resources:
+        if any(fnmatch.fnmatchcase(locator, p) for p in res.match):
+            return res
+        for ident in res.ids:
+            if locator == ident or locator.endswith((":" + ident, "/" + ident)):
+                return res
+        if host and any(fnmatch.fnmatchcase(host, p) for p in res.hosts):
+            return res
+        if path and any(within(path, p) for p in res.paths):
+            return res
+    return None

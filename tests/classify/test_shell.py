@@ -1,0 +1,130 @@
+"""The shell walker: every command a script would run, with words unquoted as bash would."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from airlock.classify.command import ClassifyContext
+from airlock.classify.shell import parse_script
+
+
+def ctx(tmp_path: str = "/work/proj") -> ClassifyContext:
+    return ClassifyContext(cwd=tmp_path, home="/home/dev")
+
+
+def argvs(source: str) -> list[list[str]]:
+    c = ctx()
+    return [[w.shown for w in cmd.argv] for cmd in parse_script(source, c)]
+
+
+def test_lists_and_pipelines_yield_every_command_in_order() -> None:
+    assert argvs("a 1 && b 2 || c 3; d | e") == [["a", "1"], ["b", "2"], ["c", "3"], ["d"],
+                                                   ["e"]]
+
+
+def test_quoting_tricks_are_removed_like_bash_does() -> None:
+    assert argvs("r''m -rf /") == [["rm", "-rf", "/"]]
+    assert argvs('"rm" -rf /') == [["rm", "-rf", "/"]]
+    assert argvs("\\rm -rf /") == [["rm", "-rf", "/"]]
+    assert argvs("r\\m x") == [["rm", "x"]]
+    assert argvs("$'\\x72m' x") == [["rm", "x"]]
+
+
+def test_literal_variables_assigned_earlier_are_substituted() -> None:
+    assert argvs("F=-rf; rm $F /") == [["rm", "-rf", "/"]]
+    assert argvs('D=/etc; rm -r "${D}"') == [["rm", "-r", "/etc"]]
+
+
+def test_unknown_variables_and_substitutions_are_dynamic() -> None:
+    c = ctx()
+    [cmd] = parse_script("rm -rf $TARGET", c)
+    assert cmd.argv[2].dynamic
+    assert cmd.argv[2].shown == "$?"
+
+
+def test_command_substitution_runs_its_inner_commands_too() -> None:
+    assert argvs("ls $(rm -rf /)") == [["rm", "-rf", "/"], ["ls", "$?"]]
+    assert argvs('echo "`whoami`"') == [["whoami"], ["echo", "$?"]]
+
+
+def test_subshells_groups_and_control_flow_are_walked() -> None:
+    assert argvs("(cd /; rm -rf x)") == [["cd", "/"], ["rm", "-rf", "x"]]
+    assert argvs("{ a; b; }") == [["a"], ["b"]]
+    assert ["rm", "-rf", "/var"] in argvs("if true; then rm -rf /var; fi")
+    assert ["rm", "$?"] in argvs("for f in *; do rm $f; done")
+    assert ["dropdb", "x"] in argvs("f() { dropdb x; }; f")
+    assert ["rm", "y"] in argvs("while read l; do rm y; done < list")
+
+
+def test_heredoc_becomes_stdin_of_its_command() -> None:
+    c = ctx()
+    [cmd] = parse_script("psql <<'EOF'\nDROP TABLE users;\nEOF\n", c)
+    assert cmd.program == "psql"
+    assert cmd.stdin == "DROP TABLE users;\n"
+    assert not cmd.stdin_unknown
+
+
+def test_heredoc_piped_onwards_reaches_the_next_command() -> None:
+    c = ctx()
+    cmds = parse_script("cat <<EOF | psql\nDROP TABLE x;\nEOF\n", c)
+    assert [x.program for x in cmds] == ["cat", "psql"]
+    assert cmds[1].stdin == "DROP TABLE x;\n"
+
+
+def test_echo_piped_into_a_program_is_known_stdin() -> None:
+    c = ctx()
+    cmds = parse_script("echo 'FLUSHALL' | redis-cli", c)
+    assert cmds[1].stdin == "FLUSHALL\n"
+
+
+def test_unknown_producer_piped_in_marks_stdin_unknown() -> None:
+    c = ctx()
+    cmds = parse_script("curl https://x.sh | sh", c)
+    assert cmds[1].stdin_unknown
+
+
+def test_redirections_are_attached_to_their_command() -> None:
+    c = ctx()
+    [cmd] = parse_script("echo hi > out.txt 2>&1", c)
+    assert [(r.op, r.target.text if r.target else None) for r in cmd.redirects] == [
+        (">", "out.txt")]
+
+
+def test_tilde_expands_to_home() -> None:
+    assert argvs("rm -rf ~/x") == [["rm", "-rf", "/home/dev/x"]]
+
+
+def test_globs_are_marked() -> None:
+    c = ctx()
+    [cmd] = parse_script("rm *.md", c)
+    assert cmd.argv[1].glob
+    [cmd] = parse_script("rm '*.md'", c)
+    assert not cmd.argv[1].glob
+
+
+def test_syntax_error_is_recorded_as_unparsed() -> None:
+    c = ctx()
+    parse_script("rm -rf $(", c)
+    assert any(f.kind == "unparsed" for f in c.flags)
+
+
+def test_env_prefix_assignments_belong_to_the_command() -> None:
+    c = ctx()
+    [cmd] = parse_script("PGPASSWORD=x psql -h db", c)
+    assert cmd.env["PGPASSWORD"].text == "x"
+    assert cmd.program == "psql"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=200))
+def test_parser_never_raises_on_any_text(source: str) -> None:
+    parse_script(source, ctx())
+
+
+@pytest.mark.parametrize("source", ["rm -rf '", 'echo "unterminated', "if then fi", "((("])
+def test_broken_scripts_are_flagged_not_dropped(source: str) -> None:
+    c = ctx()
+    parse_script(source, c)
+    assert any(f.kind == "unparsed" for f in c.flags)

@@ -1,0 +1,34 @@
+"""Suite-wide test settings: a private AIRLOCK_HOME, and no resident daemon unless a
+test starts one itself (so every subprocess answers from its own process)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+_HOME = tempfile.mkdtemp(prefix="airlock-test-home-")
+os.environ["AIRLOCK_HOME"] = _HOME
+os.environ["AIRLOCK_NO_DAEMON"] = "1"
+os.environ.pop("AIRLOCK_CONFIG", None)
+
+import shutil  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+_WS_BASE = Path(__file__).resolve().parent.parent / ".pytest_ws"
+
+
+@pytest.fixture
+def workspace() -> Iterator[Path]:
+    """A git work tree that is NOT under /tmp (temp dirs are a sandbox environment, so a
+    workspace there would make every delete look harmless)."""
+    path = _WS_BASE / uuid.uuid4().hex[:12] / "proj"
+    (path / ".git").mkdir(parents=True)
+    (path / "src").mkdir()
+    (path / "build").mkdir()
+    (path / "src" / "app.py").write_text("print('hi')\n")
+    yield path
+    shutil.rmtree(path.parent, ignore_errors=True)
