@@ -74,3 +74,23 @@ def test_a_program_name_from_a_variable_is_held_as_unparsed(workspace: Path) -> 
 def test_unknown_programs_are_workspace_writes_not_reads(workspace: Path) -> None:
     d = decide("./gradlew build", cwd=workspace)
     assert (d.decision, d.risk.label) == ("allow", "write")
+
+
+RUNNER_CASES = [
+    ("railway run -- rm -rf /", "deny"),
+    ("railway run -e production npm start", "allow"),
+    ("doppler run -- rm -rf /", "deny"),
+    ("op run --env-file .env.tpl -- rm -rf ~", "deny"),
+    ("aws-vault exec prod -- rm -rf /", "deny"),
+    ("uv run pytest", "allow"),
+    ("poetry run python -c 'import shutil; shutil.rmtree(\"/\")'", "deny"),
+    ("npx rimraf /", "deny"),
+    ("npx rimraf dist", "allow"),
+    ("bundle exec rake test", "allow"),
+]
+
+
+@pytest.mark.parametrize(("command", "decision"), RUNNER_CASES)
+def test_runners_that_inject_credentials_are_seen_through(workspace: Path, command: str,
+                                                          decision: str) -> None:
+    assert decide(command, cwd=workspace).decision == decision

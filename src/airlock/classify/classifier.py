@@ -49,6 +49,7 @@ class Classifier:
         from airlock.classify import guards
 
         guards.check_targets(targets, ctx)
+        _check_consumed(targets, ctx)
         assessment.targets = targets
         assessment.flags = list(ctx.flags)
         return assessment
@@ -97,6 +98,19 @@ class Classifier:
             return [_opaque(action, "MCP call")]
         ctx.unparsed(f"unknown action kind {kind!r}")
         return [_opaque(action, f"unknown kind {kind}")]
+
+
+def _check_consumed(targets: list[Target], ctx: ClassifyContext) -> None:
+    """An action that reads a file to decide (``curl -d @q.json``) and also writes it
+    (``echo … > q.json && curl -d @q.json``) was classified on content it replaces."""
+    if not ctx.consumed:
+        return
+    written = {t.locator[5:] for t in targets
+               if t.locator.startswith("path:") and t.risk >= Risk.WRITE}
+    for path in ctx.consumed:
+        if path in written or any(w.endswith("?") for w in written):
+            ctx.unparsed(f"the action writes {os.path.basename(path)} and also reads it as "
+                         "input: Airlock cannot know what it will contain")
 
 
 def _opaque(action: Action, why: str) -> Target:

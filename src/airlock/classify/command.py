@@ -101,6 +101,7 @@ class ClassifyContext:
     depth: int = 0  # recursion depth through bash -c / eval / python -c
     environ: dict[str, str] = field(default_factory=dict)  # variables known to hold literal values
     flags: list[Flag] = field(default_factory=list)  # shared with deeper contexts
+    consumed: list[str] = field(default_factory=list)  # files read to classify (shared)
 
     MAX_DEPTH = 8
 
@@ -112,7 +113,24 @@ class ClassifyContext:
             depth=self.depth + 1,
             environ=dict(self.environ),
             flags=self.flags,
+            consumed=self.consumed,
         )
+
+    def read_small_file(self, path: str, limit: int = 1 << 20) -> str | None:
+        """The text of a small regular file the action names (``curl -d @body.json``,
+        ``psql -f x.sql``), or None. Recorded, so that an action which also writes that
+        file (and so could change it before it is read) is held."""
+        if not path or DYNAMIC in path or "\x00" in path:
+            return None
+        full = self.abspath(path)
+        self.consumed.append(full)
+        try:
+            if not os.path.isfile(full) or os.stat(full).st_size > limit:
+                return None
+            with open(full, encoding="utf-8", errors="replace") as fh:
+                return fh.read(limit)
+        except (OSError, ValueError):
+            return None
 
     def unparsed(self, detail: str) -> None:
         """Record that part of the action could not be understood: it will be held."""

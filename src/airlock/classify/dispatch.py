@@ -75,6 +75,9 @@ def _classify_program(cmd: SimpleCommand, ctx: ClassifyContext,
         ctx.unparsed(f"the program name comes from a variable or command output: {head.shown!r}")
         return [_unknown(cmd, ctx, "program name is not known")]
     prog = cmd.program
+    runner = _runner(cmd)
+    if runner is not None:
+        return _classify_program(runner, ctx, registry)
     wrapper = WRAPPERS.get(prog)
     if wrapper is not None:
         inner = wrapper(cmd)
@@ -283,6 +286,57 @@ WRAPPERS: dict[str, Callable[[SimpleCommand], SimpleCommand | None]] = {
     "ltrace": _wrap("ltrace", frozenset({"-e", "-o", "-p", "-s", "-u"})),
     "chroot": _wrap("chroot", frozenset({"--userspec", "--groups"}), positional_before=1),
 }
+
+
+# Tools that run another command, often with credentials injected into its
+# environment: (program, subcommand words) → options that take a value. The inner
+# command is what matters (`railway run -- curl … volumeDelete`).
+RUNNERS: dict[tuple[str, ...], frozenset[str]] = {
+    ("railway", "run"): frozenset({"-s", "--service", "-e", "--environment", "-p",
+                                   "--project"}),
+    ("doppler", "run"): frozenset({"-p", "--project", "-c", "--config", "--token",
+                                   "--command"}),
+    ("op", "run"): frozenset({"--env-file", "--account"}),
+    ("infisical", "run"): frozenset({"--env", "--path", "--projectId", "--token",
+                                     "--command"}),
+    ("aws-vault", "exec"): frozenset({"-d", "--duration", "--region"}),
+    ("uv", "run"): frozenset({"--with", "--python", "-p", "--project", "--directory",
+                              "--package", "--env-file", "--extra", "--group"}),
+    ("poetry", "run"): frozenset(),
+    ("pipenv", "run"): frozenset(),
+    ("pdm", "run"): frozenset(),
+    ("hatch", "run"): frozenset(),
+    ("bundle", "exec"): frozenset(),
+    ("pnpm", "exec"): frozenset(),
+    ("pnpm", "dlx"): frozenset(),
+    ("yarn", "exec"): frozenset(),
+    ("npx",): frozenset({"-p", "--package", "-c", "--call"}),
+    ("bunx",): frozenset(),
+    ("dotenv",): frozenset({"-f", "-e", "-v"}),
+    ("env-cmd",): frozenset({"-f", "--file", "-e", "--environments"}),
+}
+
+
+def _runner(cmd: SimpleCommand) -> SimpleCommand | None:
+    """The inner command of ``railway run …``, ``doppler run -- …``, ``npx …`` etc."""
+    prog = cmd.program
+    args = cmd.args
+    for key, with_value in RUNNERS.items():
+        if key[0] != prog:
+            continue
+        subs = key[1:]
+        if len(args) < len(subs) or any(a.text != s for a, s in zip(args, subs, strict=False)):
+            continue
+        rest = args[len(subs):]
+        if prog == "aws-vault":  # aws-vault exec PROFILE -- cmd
+            rest = _skip_options(rest, with_value)[1:]
+        inner = _skip_options(rest, with_value)
+        if prog == "dotenv" and inner[:1] and inner[0].text == "run":
+            inner = _skip_options(inner[1:], with_value)
+        if not inner:
+            return None
+        return cmd.with_argv(inner, "-".join(key))
+    return None
 
 
 # ---- code hidden in strings -----------------------------------------------------------

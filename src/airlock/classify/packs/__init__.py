@@ -184,7 +184,7 @@ def rule_from_config(data: dict[str, Any], where: str) -> Rule:
         value = data.get(key, ())
         if isinstance(value, str):
             return (value,)
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             raise PackError(f"{where}: '{key}' must be a string or a list of strings")
         return tuple(value)
 

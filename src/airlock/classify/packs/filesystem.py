@@ -191,6 +191,8 @@ class RemovePack(Pack):
         recursive = unknown_opts or any(o in options for o in ("-r", "-R", "--recursive"))
         if prog == "rmdir":
             recursive = False
+        if prog == "rimraf":
+            recursive = True  # rimraf is rm -rf as a program
         paths = [w for w in positionals if not (unknown_opts and w.text == DYNAMIC)]
         if not paths:
             if unknown_opts:
@@ -393,7 +395,7 @@ class CopyMovePack(Pack):
 PACKS: list[Pack] = [
     RemovePack(
         name="rm",
-        programs=("rm", "unlink", "rmdir", "shred", "srm", "wipe"),
+        programs=("rm", "unlink", "rmdir", "shred", "srm", "wipe", "rimraf"),
         kind="file",
         description="deleting files and directories",
     ),

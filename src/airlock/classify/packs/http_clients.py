@@ -1,0 +1,90 @@
+"""HTTP clients: curl, wget, httpie (``http``/``https``) and xh (``xh``/``xhs``).
+
+Each pack rebuilds the request(s) the client would send (:mod:`airlock.classify.http`) and
+rates them: by method for REST, by root field for GraphQL, by provider pack for APIs known
+by host (Railway). Arguments that cannot be rebuilt into a request are held: the action is
+flagged ``unparsed`` and gets a destructive ``url`` target.
+"""
+
+from __future__ import annotations
+
+from airlock.action import Target
+from airlock.classify.command import ClassifyContext, SimpleCommand, split_options
+from airlock.classify.http import (
+    HttpParseError,
+    HttpRequest,
+    classify_request,
+    held_target,
+    request_from_httpie,
+    requests_from_curl,
+    requests_from_wget,
+)
+from airlock.classify.packs import Pack
+
+
+class HttpClientPack(Pack):
+    """Base: rebuild the requests, then classify each one."""
+
+    def requests(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[HttpRequest]:
+        raise NotImplementedError
+
+    def classify(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
+        if self.user_rules:
+            positionals, options = split_options(cmd.args, self.takes_value)
+            for r in self.user_rules:
+                if r.matches(positionals, options):
+                    return self.targets_for(r, cmd, positionals, options, ctx)
+        try:
+            reqs = self.requests(cmd, ctx)
+        except HttpParseError as exc:
+            ctx.unparsed(str(exc))
+            return [held_target(exc, self.name)]
+        targets: list[Target] = []
+        for req in reqs:
+            targets.extend(classify_request(req, ctx, tool=self.name))
+        return targets
+
+
+class CurlPack(HttpClientPack):
+    def requests(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[HttpRequest]:
+        return requests_from_curl(cmd.args, ctx, stdin=cmd.stdin, stdin_unknown=cmd.stdin_unknown)
+
+
+class WgetPack(HttpClientPack):
+    def requests(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[HttpRequest]:
+        return requests_from_wget(cmd.args, ctx, stdin=cmd.stdin, stdin_unknown=cmd.stdin_unknown)
+
+
+class HttpiePack(HttpClientPack):
+    def requests(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[HttpRequest]:
+        return [
+            request_from_httpie(
+                cmd.args,
+                ctx,
+                program=cmd.program,
+                stdin=cmd.stdin,
+                stdin_unknown=cmd.stdin_unknown,
+            )
+        ]
+
+
+PACKS: list[Pack] = [
+    CurlPack(
+        name="curl",
+        programs=("curl",),
+        kind="url",
+        description="curl: the HTTP request it would send (REST by method, GraphQL by field)",
+    ),
+    WgetPack(
+        name="wget",
+        programs=("wget", "wget2"),
+        kind="url",
+        description="wget: the HTTP request it would send and the file it saves",
+    ),
+    HttpiePack(
+        name="httpie",
+        programs=("http", "https", "xh", "xhs"),
+        kind="url",
+        description="httpie and xh: METHOD URL ITEM… as the request they would send",
+    ),
+]
