@@ -48,6 +48,7 @@ class Classifier:
             targets = [_opaque(action, f"classifier error: {type(exc).__name__}")]
         from airlock.classify import guards
 
+        targets = _dedupe(targets)
         guards.check_targets(targets, ctx)
         _check_consumed(targets, ctx)
         assessment.targets = targets
@@ -100,13 +101,26 @@ class Classifier:
         return [_opaque(action, f"unknown kind {kind}")]
 
 
+def _dedupe(targets: list[Target]) -> list[Target]:
+    """The same verb on the same thing at the same risk is one target."""
+    seen: set[tuple[str, str, str, int]] = set()
+    out = []
+    for t in targets:
+        key = (t.verb, t.locator, t.name, int(t.risk))
+        if key not in seen:
+            seen.add(key)
+            out.append(t)
+    return out
+
+
 def _check_consumed(targets: list[Target], ctx: ClassifyContext) -> None:
     """An action that reads a file to decide (``curl -d @q.json``) and also writes it
     (``echo … > q.json && curl -d @q.json``) was classified on content it replaces."""
     if not ctx.consumed:
         return
     written = {t.locator[5:] for t in targets
-               if t.locator.startswith("path:") and t.risk >= Risk.WRITE}
+               if t.locator.startswith("path:") and t.risk >= Risk.WRITE
+               and t.verb.startswith("fs.")}
     for path in ctx.consumed:
         if path in written or any(w.endswith("?") for w in written):
             ctx.unparsed(f"the action writes {os.path.basename(path)} and also reads it as "

@@ -88,6 +88,14 @@ def _classify_program(cmd: SimpleCommand, ctx: ClassifyContext,
         return _shell(cmd, ctx, registry)
     if prog == "eval":
         return _eval(cmd, ctx, registry)
+    if prog in ("source", "."):
+        if not cmd.args:
+            return [program_target(cmd, ctx, Risk.READ)]
+        return _script(cmd.args[0], cmd, ctx, registry)
+    if prog == "alias":
+        return _alias(cmd, ctx, registry)
+    if _local_shell_script(cmd, ctx):
+        return _script(cmd.argv[0], cmd, ctx, registry)
     if prog == "find":
         return _find(cmd, ctx, registry)
     if prog in INTERPRETERS or _versioned_interpreter(prog):
@@ -380,15 +388,61 @@ def _shell(cmd: SimpleCommand, ctx: ClassifyContext, registry: dict[str, Pack]) 
         break
     rest = args[i:]
     if rest:
-        # bash script.sh: a program file we do not read; it runs in the workspace
-        return path_targets(rest[:1], ctx, verb="shell.run_script", risk=Risk.WRITE,
-                            tool=cmd.program, kind="file")
+        return _script(rest[0], cmd, ctx, registry)
     if cmd.stdin is not None and not cmd.stdin_unknown:
         return _classify_source(Word(cmd.stdin), ctx, registry, f"{cmd.program} reading stdin")
     if cmd.stdin_unknown:
         ctx.unparsed(f"{cmd.program} runs a script from a pipe or file Airlock cannot see")
         return [_unknown(cmd, ctx, "script piped into a shell")]
     return [program_target(cmd, ctx, Risk.WRITE)]  # an interactive shell
+
+
+SCRIPT_LIMIT = 256 * 1024
+
+
+def _script(path: Word, cmd: SimpleCommand, ctx: ClassifyContext,
+            registry: dict[str, Pack]) -> list[Target]:
+    """``bash script.sh``, ``source env.sh``, ``./deploy.sh``: read the script and classify
+    what it runs. A script path we cannot know (``bash <(curl …)``) is held; a script we
+    cannot read (missing, binary, huge) runs in the workspace as a write."""
+    if path.dynamic:
+        ctx.unparsed(f"{cmd.program} runs a script whose path or content Airlock cannot see")
+        return [_unknown(cmd, ctx, "script from a process substitution or variable")]
+    text = ctx.read_small_file(path.text, SCRIPT_LIMIT)
+    if text is None or "\x00" in text[:4096]:
+        return path_targets([path], ctx, verb="shell.run_script", risk=Risk.WRITE,
+                            tool=cmd.program, kind="file")
+    found = _classify_source(Word(text), ctx, registry, f"script {path.text}")
+    return found or [program_target(cmd, ctx, Risk.WRITE)]
+
+
+_SHELL_SHEBANG = ("#!/bin/sh", "#!/bin/bash", "#!/usr/bin/env bash", "#!/usr/bin/env sh",
+                  "#!/bin/dash", "#!/bin/zsh", "#!/usr/bin/env zsh", "#!/usr/bin/bash")
+
+
+def _local_shell_script(cmd: SimpleCommand, ctx: ClassifyContext) -> bool:
+    """``./deploy.sh`` or ``scripts/x``: a file in reach whose shebang is a shell."""
+    name = cmd.argv[0].text
+    if "/" not in name or cmd.argv[0].dynamic:
+        return False
+    full = ctx.abspath(name)
+    try:
+        with open(full, "rb") as fh:
+            head = fh.read(64)
+    except OSError:
+        return False
+    return head.startswith(tuple(x.encode() for x in _SHELL_SHEBANG))
+
+
+def _alias(cmd: SimpleCommand, ctx: ClassifyContext, registry: dict[str, Pack]) -> list[Target]:
+    """``alias ll='rm -rf /'``: the body runs whenever the alias is used, so classify it."""
+    targets: list[Target] = []
+    for w in cmd.args:
+        name, eq, body = w.text.partition("=")
+        if eq and body:
+            targets.extend(_classify_source(Word(body, w.dynamic), ctx, registry,
+                                            f"alias {name}"))
+    return targets or [program_target(cmd, ctx, Risk.READ)]
 
 
 def _eval(cmd: SimpleCommand, ctx: ClassifyContext, registry: dict[str, Pack]) -> list[Target]:

@@ -121,9 +121,12 @@ class _Walker:
         else:
             # program, list, subshell, compound_statement, if/while/case, function
             # bodies, negated_command, test_command, …: the commands are below.
-            for child in node.named_children:
-                self.statement(child, redirects if t in ("subshell", "compound_statement")
-                               else None)
+            # A redirection on a list binds to its last command (tree-sitter hangs
+            # `a && b > f` on the whole list); on a group, loop or if, to every command.
+            children = node.named_children
+            for i, child in enumerate(children):
+                own = redirects if t != "list" or i == len(children) - 1 else None
+                self.statement(child, own)
 
     def assign(self, node: Any) -> None:
         name_node = node.child_by_field_name("name")
@@ -136,6 +139,9 @@ class _Walker:
             return
         w = self.word(value_node)
         credentials.check_assignment(name, w, self.ctx)
+        if name == "IFS":
+            self.vars["IFS"] = w.text
+            return
         if w.dynamic or value_node.type == "array":
             self.vars.pop(name, None)
             self.ctx.environ.pop(name, None)
@@ -254,7 +260,7 @@ class _Walker:
                     )
             elif t == "command_name":
                 for sub in child.named_children:
-                    argv.append(self.word(sub))
+                    argv.extend(self.fields(sub))
             elif t.endswith("_redirect"):
                 r = self.redirect(child)
                 if r is not None:
@@ -262,7 +268,7 @@ class _Walker:
             elif t == "subshell" or t == "comment":
                 continue
             else:
-                argv.append(self.word(child))
+                argv.extend(self.fields(child))
         cmd = SimpleCommand(argv=argv, env=env, redirects=reds)
         for r in reds:
             if r.body is not None:
@@ -292,6 +298,20 @@ class _Walker:
             prev_output = _known_output(new[-1]) if len(new) == 1 else None
 
     # ---- words ------------------------------------------------------------------
+
+    def fields(self, node: Any) -> list[Word]:
+        """A command-line word after field splitting: an unquoted expansion of a known
+        value with whitespace in it (``c="rm -rf /"; $c``) becomes several words."""
+        w = self.word(node)
+        if w.dynamic or not _has_unquoted_expansion(node):
+            return [w]
+        if "IFS" in self.vars:
+            self.ctx.unparsed("the script changes IFS: Airlock does not model its splitting")
+            return [Word(w.text, dynamic=True)]
+        parts = w.text.split()
+        if len(parts) <= 1:
+            return [w]
+        return [Word(p, glob=any(c in _GLOB_CHARS for c in p)) for p in parts]
 
     def word(self, node: Any) -> Word:
         parts = list(self._parts(node, quoted=False))
@@ -396,6 +416,14 @@ class _Walker:
         for child in node.named_children:
             self._walk_for_substitutions(child)
         return DYNAMIC, True, False
+
+
+def _has_unquoted_expansion(node: Any) -> bool:
+    if node.type in ("simple_expansion", "expansion"):
+        return True
+    if node.type == "concatenation":
+        return any(c.type in ("simple_expansion", "expansion") for c in node.named_children)
+    return False
 
 
 def _unescape_unquoted(raw: str) -> str:
