@@ -198,6 +198,27 @@ def split_options(
     return positionals, options
 
 
+def expand_braces(text: str, limit: int = 64) -> list[str]:
+    """``/{etc,usr}/x`` → ``/etc/x``, ``/usr/x`` (bash brace expansion, comma lists)."""
+    out = [text]
+    for _ in range(8):
+        changed = False
+        nxt: list[str] = []
+        for item in out:
+            start = item.find("{")
+            end = item.find("}", start + 1)
+            if start == -1 or end == -1 or "," not in item[start:end]:
+                nxt.append(item)
+                continue
+            changed = True
+            for alt in item[start + 1 : end].split(","):
+                nxt.append(item[:start] + alt + item[end + 1 :])
+        out = nxt[:limit]
+        if not changed:
+            break
+    return out
+
+
 def iter_words(words: Iterable[Word]) -> Iterator[str]:
     for w in words:
         yield w.text

@@ -91,6 +91,11 @@ def check_command(cmd: SimpleCommand, ctx: ClassifyContext) -> None:
             opt, _, opt_value = t.partition("=")
             if opt in SECRET_OPTIONS and opt_value and "\x00?" not in opt_value:
                 ctx.flag("credential", f"raw credential literal: {opt}=… for {where}")
+        elif t in ("-p", "--password") and where in ("docker", "podman", "helm", "buildah",
+                                                     "skopeo", "oras", "crane") \
+                and any(a.text == "login" for a in args[:i]) and i + 1 < len(args) \
+                and _literal(args[i + 1]):
+            ctx.flag("credential", f"raw credential literal: {where} login password")
         elif t in SECRET_OPTIONS and i + 1 < len(args) and _literal(args[i + 1]):
             ctx.flag("credential", f"raw credential literal: {t} … for {where}")
         elif t in ("-u", "--user") and i + 1 < len(args) and ":" in args[i + 1].text and \

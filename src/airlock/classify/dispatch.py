@@ -474,27 +474,32 @@ def _find(cmd: SimpleCommand, ctx: ClassifyContext, registry: dict[str, Pack]) -
         roots = [Word(".")]
     expr = args[i:]
     filtered = any(w.text in _FIND_TESTS for w in expr)
+    # what the matches are called: the -name test when there is one, else anything
+    name_pattern = "*"
+    for a, b in zip(expr, expr[1:], strict=False):
+        if a.text in ("-name", "-iname") and not b.dynamic and "/" not in b.text:
+            name_pattern = b.text
+            break
     targets: list[Target] = []
     j = 0
     while j < len(expr):
         t = expr[j].text
         if t == "-delete":
-            risk = Risk.WRITE  # a floor: where the files are decides
             for root in roots:
-                pattern = Word(os.path.join(root.text, "*") if filtered else root.text,
-                               root.dynamic, glob=filtered or root.glob)
-                targets.extend(path_targets([pattern], ctx, verb="fs.delete", risk=risk,
-                                            tool="find", kind="directory",
-                                            recursive=not filtered, delete=True))
+                matches = Word(os.path.join(root.text, name_pattern), root.dynamic,
+                               glob=True) if filtered else root
+                targets.extend(path_targets([matches], ctx, verb="fs.delete", risk=Risk.WRITE,
+                                            tool="find", kind="directory", recursive=True,
+                                            delete=True))
         elif t in ("-exec", "-execdir", "-ok", "-okdir"):
             k = j + 1
             inner: list[Word] = []
             while k < len(expr) and expr[k].text not in (";", "+"):
                 w = expr[k]
                 if "{}" in w.text:
-                    # each found path lies under the root: a glob there, not "anything"
+                    # each found path lies under the root and matches the -name test
                     root = roots[0]
-                    found = os.path.join(root.text, "*")
+                    found = os.path.join(root.text, name_pattern)
                     w = Word(w.text.replace("{}", found), root.dynamic, glob=True)
                 inner.append(w)
                 k += 1

@@ -46,6 +46,86 @@ READERS = frozenset({"cat", "tac", "less", "more", "head", "tail", "grep", "egre
                      "column", "fold", "tr", "wc", "env", "printenv", "find"})
 
 
+# Commands that print live credentials: (program, words that must appear in order among
+# its arguments, options one of which must be present or None).
+SECRET_COMMANDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...] | None], ...] = (
+    ("gh", ("auth", "token"), None),
+    ("aws", ("secretsmanager", "get-secret-value"), None),
+    ("aws", ("ssm", "get-parameter"), ("--with-decryption",)),
+    ("aws", ("ssm", "get-parameters"), ("--with-decryption",)),
+    ("aws", ("ssm", "get-parameters-by-path"), ("--with-decryption",)),
+    ("aws", ("configure", "export-credentials"), None),
+    ("aws", ("configure", "get", "aws_secret_access_key"), None),
+    ("aws", ("ecr", "get-login-password"), None),
+    ("aws", ("sts", "get-session-token"), None),
+    ("gcloud", ("auth", "print-access-token"), None),
+    ("gcloud", ("auth", "print-identity-token"), None),
+    ("gcloud", ("auth", "application-default", "print-access-token"), None),
+    ("gcloud", ("secrets", "versions", "access"), None),
+    ("az", ("keyvault", "secret", "show"), None),
+    ("az", ("keyvault", "secret", "download"), None),
+    ("az", ("account", "get-access-token"), None),
+    ("az", ("storage", "account", "keys", "list"), None),
+    ("kubectl", ("get", "secret"), ("-o", "--output", "-ojson", "-oyaml", "-o=json",
+                                     "-o=yaml", "--output=json", "--output=yaml")),
+    ("kubectl", ("get", "secrets"), ("-o", "--output", "-ojson", "-oyaml", "-o=json",
+                                      "-o=yaml", "--output=json", "--output=yaml")),
+    ("heroku", ("config",), None),
+    ("heroku", ("config:get",), None),
+    ("railway", ("variables",), None),
+    ("railway", ("variable", "list"), None),
+    ("vercel", ("env", "pull"), None),
+    ("netlify", ("env:list",), None),
+    ("doppler", ("secrets",), None),
+    ("op", ("read",), None),
+    ("op", ("item", "get"), ("--reveal",)),
+    ("vault", ("kv", "get"), None),
+    ("vault", ("read",), None),
+    ("security", ("find-generic-password",), ("-w",)),
+    ("security", ("find-internet-password",), ("-w",)),
+    ("fly", ("ssh", "issue"), None),
+)
+
+
+def prints_secrets(cmd: SimpleCommand) -> str | None:
+    """The command prints live credentials (``gh auth token``,
+    ``aws secretsmanager get-secret-value``…): a description, else None."""
+    prog = cmd.program
+    if prog == "flyctl":
+        prog = "fly"
+    words = [w.text for w in cmd.args if not w.dynamic]
+    if prog == "printenv":
+        from airlock.classify.credentials import NOT_SECRET_NAME, SECRET_NAME
+
+        names = [w for w in words if not w.startswith("-")]
+        if not names:
+            return "printenv prints every variable, credentials included"
+        for n in names:
+            if SECRET_NAME.search(n) and not NOT_SECRET_NAME.match(n):
+                return f"printenv {n} prints a credential"
+        return None
+    for program, seq, needs in SECRET_COMMANDS:
+        if program != prog:
+            continue
+        if not _in_order(seq, words):
+            continue
+        if prog == "railway" and any(w.startswith("--set") or w in ("set", "delete", "rm")
+                                     for w in words):
+            continue
+        if needs is not None and not any(
+            w == n or w.startswith(n + "=") or (n in ("-o", "--output") and w.startswith(n))
+            for w in words for n in needs
+        ):
+            continue
+        return f"{prog} {' '.join(seq)} prints live credentials"
+    return None
+
+
+def _in_order(seq: tuple[str, ...], words: list[str]) -> bool:
+    n = len(seq)
+    return any(tuple(words[i : i + n]) == seq for i in range(len(words) - n + 1))
+
+
 def is_secret_file(path: str, extra: tuple[str, ...] = ()) -> bool:
     base = os.path.basename(path)
     if any(fnmatch.fnmatchcase(base, p) for p in NOT_SECRET):
@@ -130,3 +210,6 @@ def check_reads(cmd: SimpleCommand, ctx: ClassifyContext) -> None:
         path = ctx.abspath(w.text)
         if is_secret_file(path, extra):
             ctx.flag("secret-read", f"reads {w.text}, a file that holds live credentials")
+    printed = prints_secrets(cmd)
+    if printed:
+        ctx.flag("secret-read", printed)

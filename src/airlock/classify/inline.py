@@ -40,6 +40,8 @@ PY_SHELL = {"os.system", "os.popen", "subprocess.run", "subprocess.call",
             "os.execv", "os.execvp", "os.execl", "os.execlp", "os.spawnv", "pty.spawn",
             "os.execve"}
 PY_DYNAMIC = {"eval", "exec", "compile", "__import__", "importlib.import_module"}
+PY_OPEN = {"open", "io.open", "builtins.open", "codecs.open", "os.open"}
+PY_PATH_IO = {"read_text", "read_bytes", "write_text", "write_bytes"}
 PY_SQL = {"execute", "executemany", "executescript", "exec_driver_sql"}
 
 # Other languages: API names that delete, spawn or evaluate.
@@ -169,6 +171,8 @@ def _python(code: str, cmd: SimpleCommand, ctx: ClassifyContext,
         elif name in PY_DYNAMIC:
             ctx.unparsed(f"{cmd.program} -c evaluates code Airlock cannot see ({name})")
             targets.append(_opaque(cmd, f"{name}() of computed code"))
+        elif name in PY_OPEN or short in PY_PATH_IO:
+            targets.extend(_python_file_io(node, name, short, cmd, ctx))
         elif short in PY_SQL:
             sql = _const_str(first)
             if sql is None:
@@ -183,6 +187,40 @@ def _python(code: str, cmd: SimpleCommand, ctx: ClassifyContext,
                     ctx.unparsed(p)
                 targets.extend(found)
     return targets or [program_target(cmd, ctx, Risk.WRITE)]
+
+
+def _python_file_io(node: ast.Call, name: str, short: str, cmd: SimpleCommand,
+                    ctx: ClassifyContext) -> list[Target]:
+    """``open(".env")`` reads a secret; ``open(".claude/settings.json", "w")`` writes the
+    guard; ``Path("x").write_text(…)`` writes x."""
+    from airlock.classify.guards import is_secret_file
+    from airlock.classify.packs.filesystem import path_targets
+
+    if short in PY_PATH_IO:
+        func = node.func
+        path = _const_str(func.value) if isinstance(func, ast.Attribute) else None
+        writes = short.startswith("write")
+    else:
+        path = _const_str(node.args[0]) if node.args else None
+        mode_node = node.args[1] if len(node.args) > 1 else next(
+            (k.value for k in node.keywords if k.arg in ("mode", "flags")), None)
+        mode = _const_str(mode_node) if mode_node is not None else "r"
+        if name == "os.open":
+            writes = mode_node is not None  # flags: any O_WRONLY/O_RDWR/O_CREAT
+        else:
+            writes = mode is None or any(c in mode for c in "wax+")
+    if path is None:
+        if writes:
+            ctx.unparsed(f"{cmd.program} -c writes a file whose name Airlock cannot see")
+            return [_opaque(cmd, "writes a computed path")]
+        return []
+    if not writes:
+        extra = tuple(ctx.config.secret_files) if ctx.config is not None else ()
+        if is_secret_file(ctx.abspath(path), extra):
+            ctx.flag("secret-read", f"reads {path}, a file that holds live credentials")
+        return []
+    return path_targets([Word(path)], ctx, verb="fs.write", risk=Risk.WRITE,
+                        tool=cmd.program)
 
 
 def _other(code: str, cmd: SimpleCommand, ctx: ClassifyContext,

@@ -24,6 +24,7 @@ from airlock.classify.command import (
     Redirect,
     SimpleCommand,
     Word,
+    expand_braces,
 )
 
 _PARSER: Any = None
@@ -303,6 +304,12 @@ class _Walker:
         """A command-line word after field splitting: an unquoted expansion of a known
         value with whitespace in it (``c="rm -rf /"; $c``) becomes several words."""
         w = self.word(node)
+        if node.type in ("word", "concatenation") and "{" in w.text and "," in w.text \
+                and not any(c.type in ("string", "raw_string") for c in node.children):
+            expanded = expand_braces(w.text)
+            if len(expanded) > 1:
+                return [Word(x, w.dynamic, w.glob or any(ch in _GLOB_CHARS for ch in x))
+                        for x in expanded]
         if w.dynamic or not _has_unquoted_expansion(node):
             return [w]
         if "IFS" in self.vars:

@@ -21,7 +21,14 @@ import os
 from collections.abc import Sequence
 
 from airlock.action import Risk, Target
-from airlock.classify.command import DYNAMIC, ClassifyContext, SimpleCommand, Word, split_options
+from airlock.classify.command import (
+    DYNAMIC,
+    ClassifyContext,
+    SimpleCommand,
+    Word,
+    expand_braces,
+    split_options,
+)
 from airlock.classify.packs import Pack, rule
 from airlock.paths import REGENERABLE, in_temp, is_critical, strictly_within, workspace_root
 
@@ -63,33 +70,66 @@ def _known_prefix(w: Word) -> str:
     return text[:cut]
 
 
+BROAD_PATTERNS = frozenset({"*", ".*", "*.*", "**", "?*", "[!.]*"})
+
+
 def delete_risk(
-    path: str, ctx: ClassifyContext, *, recursive: bool, pattern: bool, unresolved: bool
+    path: str,
+    ctx: ClassifyContext,
+    *,
+    recursive: bool,
+    pattern: bool,
+    unresolved: bool,
+    last: str = "*",
 ) -> tuple[Risk, str]:
     """(risk, why) of deleting ``path`` (absolute). For a glob or a filtered ``find``,
-    ``path`` is the directory the matches are in."""
+    ``path`` is the directory the matches are in and ``last`` the pattern for them: a
+    broad one (``*``) takes everything, a narrow one (``*.pyc``, ``__pycache__``) only
+    the matching entries."""
     ws = workspace_root(ctx.cwd)
-    if is_critical(path, home=ctx.home, workspace=ws) and (recursive or not pattern):
+    broad = not pattern or last in BROAD_PATTERNS
+    if is_critical(path, home=ctx.home, workspace=ws) and broad and (recursive or not pattern):
         return Risk.CATASTROPHIC, "deletes a system, home or workspace root directory"
     if unresolved:
         return Risk.DESTRUCTIVE, "path comes from a variable or command output"
-    probe = os.path.join(path, "*") if pattern else path
+    probe = os.path.join(path, last) if pattern else path
     if in_temp(probe):
         return Risk.DESTRUCTIVE, "in a temp dir"
     if strictly_within(probe, ws):
         parts = os.path.relpath(probe, ws).split(os.sep)
         if parts[0] == ".git":
             return Risk.DESTRUCTIVE, "inside the repository's .git"
-        if not recursive:
-            return Risk.WRITE, "files in the workspace"
         if any(p in REGENERABLE or p.endswith(".egg-info") for p in parts):
             return Risk.WRITE, "a generated directory in the workspace"
+        if not recursive or (pattern and not broad and not fnmatch_any_dir(last)):
+            return Risk.WRITE, "files in the workspace"
         if pattern:
             return Risk.DESTRUCTIVE, "recursive delete of a glob in the workspace"
         return Risk.DESTRUCTIVE, "recursive delete in the workspace"
     if path == ws:
         return Risk.CATASTROPHIC, "deletes the workspace"
     return Risk.DESTRUCTIVE, "outside the workspace"
+
+
+def _critical_match(text: str, ctx: ClassifyContext, limit: int = 500) -> str | None:
+    """A critical path the glob would expand to right now (``/e?c`` → ``/etc``)."""
+    import glob as globmod
+    import itertools
+
+    ws = workspace_root(ctx.cwd)
+    for candidate in expand_braces(text):
+        full = ctx.abspath(candidate)
+        matches = itertools.islice(globmod.iglob(full), limit) if globmod.has_magic(full) \
+            else iter([full])
+        for m in matches:
+            if is_critical(os.path.normpath(m), home=ctx.home, workspace=ws):
+                return os.path.normpath(m)
+    return None
+
+
+def fnmatch_any_dir(pattern: str) -> bool:
+    """A narrow pattern that still names directories in general (``*/``, ``*dir*``)."""
+    return pattern.endswith("/")
 
 
 def path_targets(
@@ -105,12 +145,15 @@ def path_targets(
     delete: bool = False,
 ) -> list[Target]:
     """One target per path word. With ``delete`` the risk comes from :func:`delete_risk`
-    (``risk`` is then a floor); otherwise ``risk`` is used as given."""
+    (``risk`` is then a floor); otherwise ``risk`` is used as given. A glob's locator is
+    the glob itself (``path:/work/app/*.log``) so resolve and the guard see where the
+    matches are."""
     out: list[Target] = []
     for w in words:
         unresolved = w.dynamic
         pattern = w.glob or filtered
         prefix = _known_prefix(w) if (unresolved or pattern) else w.text
+        last = "*"
         if unresolved and not prefix:
             path = ""
         else:
@@ -118,6 +161,8 @@ def path_targets(
             if (unresolved or pattern) and prefix and not prefix.endswith("/"):
                 # "/tmp/foo*" → the matches live in /tmp
                 path = os.path.dirname(path)
+            if pattern and not unresolved:
+                last = w.text.rstrip("/").rsplit("/", 1)[-1] or "*"
         r, why = risk, ""
         if delete:
             if unresolved and not path:
@@ -129,12 +174,20 @@ def path_targets(
                     recursive=recursive,
                     pattern=pattern,
                     unresolved=unresolved and not in_temp(path),
+                    last=last,
                 )
                 r = max(r, risk)
+                if pattern and not unresolved and r < Risk.CATASTROPHIC and recursive:
+                    hit = _critical_match(w.text, ctx)
+                    if hit:
+                        r, why = Risk.CATASTROPHIC, f"the pattern matches {hit}"
         if w.text in _DEV_SINKS:
             continue
         if path.startswith("/dev/") and path not in _DEV_SINKS and verb != "fs.read":
             r, why = Risk.CATASTROPHIC, "writes a raw device"
+        locator = path
+        if path and pattern and not unresolved:
+            locator = os.path.join(path, last)
         out.append(
             Target(
                 kind=kind,
@@ -142,7 +195,7 @@ def path_targets(
                 verb=verb,
                 risk=r,
                 tool=tool,
-                locator=f"path:{path}" if path else "path:?",
+                locator=f"path:{locator}" if locator else "path:?",
                 detail=why,
                 unresolved=unresolved,
             )
