@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from airlock.action import Flag, FlagKind
 
@@ -102,6 +102,7 @@ class ClassifyContext:
     environ: dict[str, str] = field(default_factory=dict)  # variables known to hold literal values
     flags: list[Flag] = field(default_factory=list)  # shared with deeper contexts
     consumed: list[str] = field(default_factory=list)  # files read to classify (shared)
+    registry: dict[str, Any] = field(default_factory=dict)  # program → Pack, for recursion
 
     MAX_DEPTH = 8
 
@@ -114,6 +115,7 @@ class ClassifyContext:
             environ=dict(self.environ),
             flags=self.flags,
             consumed=self.consumed,
+            registry=self.registry,
         )
 
     def read_small_file(self, path: str, limit: int = 1 << 20) -> str | None:

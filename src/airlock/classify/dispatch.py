@@ -349,6 +349,11 @@ def _runner(cmd: SimpleCommand) -> SimpleCommand | None:
 
 # ---- code hidden in strings -----------------------------------------------------------
 
+def classify_source(source: Word, ctx: ClassifyContext, what: str) -> list[Target]:
+    """Classify shell source hidden in a word (``git -c core.pager='…'``), for packs."""
+    return _classify_source(source, ctx, ctx.registry, what)
+
+
 def _classify_source(source: Word, ctx: ClassifyContext, registry: dict[str, Pack],
                      what: str) -> list[Target]:
     from airlock.classify.shell import parse_script

@@ -11,6 +11,7 @@ otherwise.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from airlock.action import Risk, Target
@@ -196,6 +197,10 @@ class GitPack(Pack):
         return root, f"git:repo:{root}"
 
     def classify(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
+        hidden = _exec_config(cmd, ctx)
+        return hidden + self._classify(cmd, ctx)
+
+    def _classify(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
         args = _after_globals(cmd.args)
         positionals, options = split_options(
             args,
@@ -286,6 +291,52 @@ def _discards_files(
         if w.unknown or w.text == "." or os.path.exists(ctx.abspath(w.text)):
             return True
     return False
+
+
+# Config keys whose value git runs as a command.
+EXEC_KEYS = re.compile(
+    r"(?i)^(alias\..+|core\.(pager|editor|sshcommand|fsmonitor|hookspath|askpass|gitproxy)|"
+    r"diff\..*(textconv|command)|diff\.external|difftool\..*cmd|mergetool\..*cmd|"
+    r"merge\..*driver|credential\..*helper|credential\.helper|gpg\..*program|"
+    r"sequence\.editor|filter\..*\.(clean|smudge|process)|pager\..+|"
+    r"uploadpack\.packobjectshook|receive\.procreceiverefs|ssh\.variant|"
+    r"protocol\..*allow|include\.path|includeif\..*)$"
+)
+
+
+def _exec_config(cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
+    """``git -c alias.x='!rm -rf /' x``, ``git -c core.pager='sh -c …' log``,
+    ``git config core.fsmonitor 'curl … | sh'``: config that runs commands."""
+    from airlock.classify.dispatch import classify_source
+
+    out: list[Target] = []
+    args = cmd.args
+    i = 0
+    while i < len(args) - 1:
+        w = args[i]
+        if w.text == "-c":
+            item = args[i + 1]
+            key, _eq, value = item.text.partition("=")
+            i += 2
+            if not EXEC_KEYS.match(key):
+                continue
+            if key.lower().startswith("alias.") and not value.startswith("!"):
+                continue  # an alias to another git subcommand
+            if item.dynamic or not value:
+                ctx.unparsed(f"git -c {key}=… runs a command Airlock cannot see")
+                continue
+            out.extend(classify_source(Word(value.lstrip("!")), ctx, f"git -c {key}"))
+            continue
+        if not w.text.startswith("-"):
+            rest = [a for a in args[i + 1 :] if not a.text.startswith("-")]
+            if w.text == "config" and len(rest) > 1 and EXEC_KEYS.match(rest[0].text):
+                root = workspace_root(_worktree(cmd, ctx))
+                out.append(Target(kind="repository", name=root, verb="git.config.exec",
+                                  risk=Risk.DESTRUCTIVE, tool="git", locator=f"git:repo:{root}",
+                                  detail=f"sets {rest[0].text}, which git runs as a command"))
+            break
+        i += 1
+    return out
 
 
 def _after_globals(args: Sequence[Word]) -> list[Word]:
