@@ -10,8 +10,13 @@ _HOME = tempfile.mkdtemp(prefix="airlock-test-home-")
 os.environ["AIRLOCK_HOME"] = _HOME
 os.environ["AIRLOCK_NO_DAEMON"] = "1"
 os.environ.pop("AIRLOCK_CONFIG", None)
+# git run by any test (or by a command a test lets Airlock run) must never climb into the
+# checkout the suite runs from: test workspaces live under .pytest_ws.
+os.environ["GIT_CEILING_DIRECTORIES"] = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".pytest_ws")
 
 import shutil  # noqa: E402
+import subprocess  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -26,7 +31,11 @@ def workspace() -> Iterator[Path]:
     """A git work tree that is NOT under /tmp (temp dirs are a sandbox environment, so a
     workspace there would make every delete look harmless)."""
     path = _WS_BASE / uuid.uuid4().hex[:12] / "proj"
-    (path / ".git").mkdir(parents=True)
+    path.mkdir(parents=True)
+    # A real repository, and git may not walk above it: a test that runs a git command
+    # here must never reach the checkout the suite runs from.
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    os.environ["GIT_CEILING_DIRECTORIES"] = str(_WS_BASE)
     (path / "src").mkdir()
     (path / "build").mkdir()
     (path / "src" / "app.py").write_text("print('hi')\n")

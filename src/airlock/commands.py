@@ -119,3 +119,12 @@ def _load(fn, arg):  # type: ignore[no-untyped-def]
     except (ConfigError, PolicyError, PackError) as exc:
         click.echo(f"airlock: {exc}", err=True)
         sys.exit(2)
+
+
+from airlock.commands_serve import register as _register_serve  # noqa: E402
+
+_register_serve(cli)
+
+from airlock.commands_hooks import register as _register_hooks  # noqa: E402
+
+_register_hooks(cli)

@@ -137,7 +137,10 @@ def parse_config(data: dict[str, Any], path: str, text: str = "") -> Config:
     def err(msg: str, needle: str = "") -> ConfigError:
         return ConfigError(f"{path}{_line_of(text, needle)}: {msg}")
 
-    known = {"agent", "environments", "resources", "policy", "packs", "secrets", "airlock"}
+    # [hold], [notify] and [serve] belong to the hold service (airlock.hold.settings),
+    # which validates them itself.
+    known = {"agent", "environments", "resources", "policy", "packs", "secrets", "airlock",
+             "hold", "notify", "serve"}
     for key in data:
         if key not in known:
             raise err(f"unknown section [{key}] (expected one of {', '.join(sorted(known))})",

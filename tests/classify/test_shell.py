@@ -128,3 +128,51 @@ def test_broken_scripts_are_flagged_not_dropped(source: str) -> None:
     c = ctx()
     parse_script(source, c)
     assert any(f.kind == "unparsed" for f in c.flags)
+
+
+def test_parsing_from_many_threads_at_once_is_safe() -> None:
+    """The daemon serves each connection on its own thread; tree-sitter parsers are not
+    thread-safe, so each thread must get its own (a shared one segfaulted)."""
+    import threading
+
+    errors: list[BaseException] = []
+    sources = ["rm -rf /", "a | b && c; d $(e) > f", "psql <<EOF\nDROP TABLE x;\nEOF\n"] * 50
+
+    def work() -> None:
+        try:
+            for src in sources:
+                parse_script(src, ctx())
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+
+
+def test_high_plane_characters_are_held_and_never_crash_the_parser() -> None:
+    """tree-sitter-bash segfaults now and then on `{` + a plane-16 character. A crash in
+    a hook lets several agent tools run the call, so such input must never reach it."""
+    import subprocess
+    import sys
+
+    code = (
+        "from airlock.classify.command import ClassifyContext\n"
+        "from airlock.classify.shell import parse_script\n"
+        "for _ in range(200):\n"
+        "    c = ClassifyContext(cwd='/w', home='/h')\n"
+        "    parse_script('{\\U0010fff0 \\U000e0001{\\U00063e9d', c)\n"
+        "    assert any(f.kind == 'unparsed' for f in c.flags)\n"
+    )
+    for _ in range(3):
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+        assert r.returncode == 0, r.stderr.decode()[-500:]
+
+
+def test_ordinary_emoji_are_not_held() -> None:
+    c = ctx()
+    parse_script("git commit -m '🎉 ship it {x}'", c)
+    assert not c.flags

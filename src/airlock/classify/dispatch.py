@@ -14,6 +14,7 @@ Order of business for each command the shell parser found:
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 
@@ -104,9 +105,11 @@ def _classify_program(cmd: SimpleCommand, ctx: ClassifyContext,
             return found
     pack = registry.get(prog)
     if pack is not None:
-        return pack.classify(cmd, ctx)
+        return pack.classify(cmd, ctx) + _remote_command(cmd, ctx, registry)
     if prog in READ_ONLY:
         return _read_only(cmd, ctx)
+    if prog == "ssh":
+        return [program_target(cmd, ctx, Risk.WRITE), *_remote_command(cmd, ctx, registry)]
     # An ordinary program we have no pack for: it runs with the user's rights in the
     # workspace. Treated as a write there (allowed by default policy, but never "read").
     return [program_target(cmd, ctx, Risk.WRITE)]
@@ -347,6 +350,98 @@ def _runner(cmd: SimpleCommand) -> SimpleCommand | None:
     return None
 
 
+# ---- commands run somewhere else: containers, pods, machines ---------------------------
+
+_DOCKER_EXEC_VALUE = frozenset({"-e", "--env", "-u", "--user", "-w", "--workdir",
+                                "--env-file", "--detach-keys"})
+_DOCKER_RUN_VALUE = _DOCKER_EXEC_VALUE | frozenset({
+    "-v", "--volume", "--mount", "--name", "-p", "--publish", "--entrypoint", "--network",
+    "--net", "--platform", "-l", "--label", "--cpus", "-m", "--memory", "--restart", "-h",
+    "--hostname", "--add-host", "--device", "--cap-add", "--cap-drop", "--security-opt",
+    "--tmpfs", "--ulimit", "--log-driver", "--log-opt", "--pull", "--gpus", "--shm-size",
+    "--volumes-from", "--pid", "--ipc", "--dns", "--link", "--expose", "--cidfile",
+    "--runtime", "--stop-signal", "--stop-timeout", "--health-cmd", "-c", "--cpu-shares",
+    "--group-add", "--init-path", "--ip", "--mac-address", "--memory-swap", "--userns",
+    "--uts", "--workdir", "--label-file", "--cgroupns", "--attach", "-a"})
+_SSH_VALUE = frozenset({"-p", "-i", "-l", "-o", "-F", "-J", "-L", "-R", "-D", "-b", "-c",
+                        "-E", "-e", "-I", "-m", "-O", "-Q", "-S", "-W", "-w", "-B"})
+
+
+def _remote_command(cmd: SimpleCommand, ctx: ClassifyContext,
+                    registry: dict[str, Pack]) -> list[Target]:
+    """The command a container, pod or remote machine would run (``docker exec api
+    rm -rf /data``, ``kubectl exec … -- cmd``, ``fly ssh console -C 'cmd'``, ``ssh host
+    cmd``). Its paths are the other side's, which resolve to ``unknown`` here unless
+    they are temp dirs: destructive commands there are held like any unknown target.
+    ``docker run -v /:/host`` also hands the host's critical directories to the
+    container, which is held on its own."""
+    prog = cmd.program
+    args = cmd.args
+    words = [w.text for w in args]
+    inner: list[Word] = []
+    source: Word | None = None
+    out: list[Target] = []
+    if prog in ("docker", "podman", "nerdctl") and words[:1] in (["exec"], ["run"], ["container"]):
+        rest = args[1:]
+        if words[0] == "container" and words[1:2] in (["exec"], ["run"]):
+            rest = args[2:]
+        verb = words[1] if words[0] == "container" else words[0]
+        with_value = _DOCKER_RUN_VALUE if verb == "run" else _DOCKER_EXEC_VALUE
+        i = 0
+        while i < len(rest):
+            t = rest[i].text
+            if t == "--":
+                i += 1
+                break
+            if not t.startswith("-") or rest[i].dynamic:
+                break
+            name, eq, value = t.partition("=")
+            if name in ("-v", "--volume", "--mount"):
+                mount = value if eq else (rest[i + 1].text if i + 1 < len(rest) else "")
+                out.extend(_host_mount(mount, ctx, prog))
+            i += 1 if eq or name not in with_value else 2
+        inner = rest[i + 1 :]  # after the container or image
+    elif prog in ("kubectl", "oc") and "exec" in words and "--" in words:
+        inner = args[words.index("--") + 1 :]
+    elif prog in ("fly", "flyctl") and words[:2] == ["ssh", "console"]:
+        for i, t in enumerate(words):
+            if t in ("-C", "--command") and i + 1 < len(args):
+                source = args[i + 1]
+            elif t.startswith("--command="):
+                source = Word(t.split("=", 1)[1], args[i].dynamic)
+    elif prog == "ssh":
+        rest = _skip_options(args, _SSH_VALUE)
+        if len(rest) > 1:
+            dynamic = any(w.dynamic for w in rest[1:])
+            source = Word(" ".join(w.text for w in rest[1:]), dynamic)
+    if source is not None:
+        out.extend(_classify_source(source, ctx, registry, f"{prog} remote command"))
+    elif inner:
+        out.extend(_classify_program(cmd.with_argv(inner, prog), ctx, registry))
+    return out
+
+
+def _host_mount(spec: str, ctx: ClassifyContext, prog: str) -> list[Target]:
+    """``-v /:/host`` or ``--mount type=bind,source=/etc,…``: the host path exposed."""
+    from airlock.paths import is_critical, within, workspace_root
+
+    if "source=" in spec or "src=" in spec:
+        fields = dict(p.partition("=")[::2] for p in spec.split(","))
+        host = fields.get("source") or fields.get("src") or ""
+    else:
+        host = spec.split(":", 1)[0]
+    if not host.startswith(("/", "~", ".")):
+        return []  # a named volume
+    path = ctx.abspath(host)
+    readonly = spec.endswith(":ro") or ",readonly" in spec or ",ro" in spec
+    ws = workspace_root(ctx.cwd)
+    if readonly or within(path, ws) or not is_critical(path, home=ctx.home, workspace=ws):
+        return []  # a project mounted into its container is routine
+    return [Target(kind="directory", name=path, verb=f"{prog}.mount_host", risk=Risk.DESTRUCTIVE,
+                   tool=prog, locator=f"path:{path}",
+                   detail="gives a container write access to a system or home directory")]
+
+
 # ---- code hidden in strings -----------------------------------------------------------
 
 def classify_source(source: Word, ctx: ClassifyContext, what: str) -> list[Target]:
@@ -481,7 +576,7 @@ def _find(cmd: SimpleCommand, ctx: ClassifyContext, registry: dict[str, Pack]) -
     filtered = any(w.text in _FIND_TESTS for w in expr)
     # what the matches are called: the -name test when there is one, else anything
     name_pattern = "*"
-    for a, b in zip(expr, expr[1:], strict=False):
+    for a, b in itertools.pairwise(expr):
         if a.text in ("-name", "-iname") and not b.dynamic and "/" not in b.text:
             name_pattern = b.text
             break

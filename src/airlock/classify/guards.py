@@ -195,7 +195,10 @@ def check_targets(targets: list[Target], ctx: ClassifyContext) -> None:
 
 def check_reads(cmd: SimpleCommand, ctx: ClassifyContext) -> None:
     """Flag a command that reads a file holding live credentials."""
-    extra = tuple(ctx.config.secret_files) if ctx.config is not None else ()
+    from airlock.classify.denylist import load_denylist
+
+    extra = (tuple(ctx.config.secret_files) if ctx.config is not None else ()) + \
+        load_denylist()
     candidates: list[Word] = []
     if cmd.program in READERS or cmd.program.startswith("python"):
         candidates.extend(w for w in cmd.args if not w.unknown and not w.text.startswith("-"))

@@ -14,6 +14,8 @@ action is then held, never allowed.
 from __future__ import annotations
 
 import codecs
+import re
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,22 +29,28 @@ from airlock.classify.command import (
     expand_braces,
 )
 
-_PARSER: Any = None
+_LOCAL = threading.local()  # a tree-sitter Parser is not thread-safe: one per thread
+_LANGUAGE: Any = None
 
 # Programs whose stdout we can know when all their arguments are literal.
 _ECHOES = frozenset({"echo", "printf"})
 _GLOB_CHARS = frozenset("*?[")
+_HIGH_PLANES = re.compile("[\U00030000-\U0010FFFF]")
 _REDIRECT_OPS = frozenset({">", ">>", "<", "&>", "&>>", ">|", ">&", "<&", "<>", ">&-", "<&-"})
 
 
 def _parser() -> Any:
-    global _PARSER
-    if _PARSER is None:
+    global _LANGUAGE
+    parser = getattr(_LOCAL, "parser", None)
+    if parser is None:
         import tree_sitter
         import tree_sitter_bash
 
-        _PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
-    return _PARSER
+        if _LANGUAGE is None:
+            _LANGUAGE = tree_sitter.Language(tree_sitter_bash.language())
+        parser = tree_sitter.Parser(_LANGUAGE)
+        _LOCAL.parser = parser
+    return parser
 
 
 def parse_script(source: str, ctx: ClassifyContext) -> list[SimpleCommand]:
@@ -50,6 +58,13 @@ def parse_script(source: str, ctx: ClassifyContext) -> list[SimpleCommand]:
     if ctx.depth > ctx.MAX_DEPTH:
         ctx.unparsed("shell nesting deeper than Airlock follows")
         return []
+    if _HIGH_PLANES.search(source):
+        # tree-sitter-bash's scanner reads out of bounds (and may segfault) on `{`
+        # followed by a code point in Unicode planes 3-16; those are private-use, tag
+        # and unassigned characters no ordinary command needs. Parse a copy without
+        # them, and hold the action.
+        ctx.unparsed("the command contains unusual Unicode characters (planes 3-16)")
+        source = _HIGH_PLANES.sub("\ufffd", source)
     data = source.encode("utf-8", "surrogateescape")
     tree = _parser().parse(data)
     walker = _Walker(ctx)

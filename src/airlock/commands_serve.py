@@ -1,0 +1,329 @@
+"""CLI commands of the hold and record stages: serve, token, admin, requests, approve,
+reject, abort, ledger. Registered on the main click group by :func:`register`.
+
+The human commands talk to the database directly, as an authenticated human: they ask
+for username, password and TOTP code (or take ``--user`` plus ``AIRLOCK_PASSWORD`` /
+``AIRLOCK_TOTP`` from the environment, or prompt).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any
+
+import click
+
+from airlock.hold.settings import ServeSettings
+
+database_option = click.option("--database", "database", default=None, metavar="URL",
+                               help="postgresql://… (default: SQLite in the data dir, or "
+                                    "AIRLOCK_DATABASE_URL)")
+config_option = click.option("--config", "config_path", default=None,
+                             help="airlock.toml to use")
+
+
+def _settings(config_path: str | None) -> ServeSettings:
+    from airlock.config import ConfigError
+    from airlock.hold import settings
+
+    try:
+        return settings.load(config_path, os.getcwd())
+    except ConfigError as exc:
+        click.echo(f"airlock: {exc}", err=True)
+        sys.exit(2)
+
+
+def _context(config_path: str | None, database: str | None, base_url: str = "",
+             with_checker: bool = False) -> Any:
+    from airlock.server.context import build
+
+    return build(_settings(config_path), database, base_url or "http://127.0.0.1:8750",
+                 with_checker=with_checker)
+
+
+def _login(ctx: Any, user: str | None) -> Any:
+    from airlock.hold.identity import AuthError, authenticate
+
+    user = user or click.prompt("Username")
+    password = os.environ.get("AIRLOCK_PASSWORD") or click.prompt("Password", hide_input=True)
+    code = os.environ.get("AIRLOCK_TOTP") or click.prompt("Authenticator code")
+    hold = ctx.settings.hold
+    try:
+        return authenticate(ctx.store, ctx.ledger, user, password, code, hold.login_failures,
+                            hold.login_window)
+    except AuthError as exc:
+        click.echo(f"airlock: {exc}", err=True)
+        sys.exit(5)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(serve)
+    cli.add_command(token)
+    cli.add_command(admin)
+    cli.add_command(requests_cmd)
+    cli.add_command(approve)
+    cli.add_command(reject)
+    cli.add_command(abort)
+    cli.add_command(ledger_group)
+
+
+# ---- serve ---------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8750, show_default=True, type=int)
+@database_option
+@config_option
+@click.option("--access-log/--no-access-log", default=False, show_default=True)
+def serve(host: str, port: int, database: str | None, config_path: str | None,
+          access_log: bool) -> None:
+    """Run the agent API and the approval web UI."""
+    import uvicorn
+
+    from airlock.server.app import create_app
+    from airlock.store.db import redact
+
+    ctx = _context(config_path, database, f"http://{host}:{port}", with_checker=True)
+    click.echo(f"airlock serve: http://{host}:{port}  database {redact(ctx.store.url)}  "
+               f"ledger key {ctx.public_key[:16]}…", err=True)
+    uvicorn.run(create_app(ctx), host=host, port=port, access_log=access_log,
+                log_level="warning", timeout_graceful_shutdown=5)
+
+
+# ---- agent tokens --------------------------------------------------------------------
+
+
+@click.group()
+def token() -> None:
+    """Agent tokens (opaque; only a hash is stored)."""
+
+
+@token.command("issue")
+@click.option("--agent", required=True, help="the agent this token stands for")
+@click.option("--scope", default=None, help="the environment the agent is confined to")
+@click.option("--ttl", default="8h", show_default=True, help="lifetime: 90s, 30m, 8h, 2d")
+@click.option("--owner", default=None,
+              help="the human on whose behalf the agent runs (who then cannot approve it)")
+@database_option
+@config_option
+def token_issue(agent: str, scope: str | None, ttl: str, owner: str | None,
+                database: str | None, config_path: str | None) -> None:
+    """Issue an agent token; it is printed once and never stored."""
+    from airlock.hold.identity import issue_token, parse_ttl
+
+    try:
+        seconds = parse_ttl(ttl)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    ctx = _context(config_path, database)
+    token_id, secret = issue_token(ctx.store, ctx.ledger, agent, scope, seconds, owner)
+    click.echo(f"token {token_id} for agent {agent}"
+               f"{' scope ' + scope if scope else ''}, expires in {ttl}:", err=True)
+    click.echo(secret)
+
+
+# ---- humans --------------------------------------------------------------------------
+
+
+@click.group()
+def admin() -> None:
+    """Human accounts."""
+
+
+@admin.command("create")
+@click.argument("username")
+@click.option("--as", "as_user", default=None,
+              help="an existing admin authorising this (needed once a human exists)")
+@click.option("--no-admin", is_flag=True, help="an approver who cannot create humans")
+@database_option
+@config_option
+def admin_create(username: str, as_user: str | None, no_admin: bool, database: str | None,
+                 config_path: str | None) -> None:
+    """Create a human; prints the TOTP secret and otpauth URI once."""
+    from airlock.hold.identity import count_humans, create_human, otpauth_uri
+
+    ctx = _context(config_path, database)
+    with ctx.store.read() as conn:
+        existing = count_humans(conn)
+    by = "bootstrap"
+    if existing:
+        if not as_user:
+            click.echo("airlock: humans exist already: authorise with --as ADMIN", err=True)
+            sys.exit(2)
+        creator = _login(ctx, as_user)
+        if not creator.is_admin:
+            click.echo("airlock: only an admin can create humans", err=True)
+            sys.exit(5)
+        by = creator.username
+    password = os.environ.get("AIRLOCK_NEW_PASSWORD") or click.prompt(
+        f"Password for {username}", hide_input=True, confirmation_prompt=True)
+    try:
+        secret = create_human(ctx.store, ctx.ledger, username, password, not no_admin, by)
+    except ValueError as exc:
+        click.echo(f"airlock: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"created {username}. Add this to an authenticator app now; it is not shown "
+               "again.", err=True)
+    click.echo(f"TOTP secret: {secret}")
+    click.echo(f"otpauth URI: {otpauth_uri(username, secret)}")
+
+
+# ---- requests ------------------------------------------------------------------------
+
+
+def _describe(view: dict[str, Any]) -> str:
+    lines = [f"request {view['id']}  [{view['state']}]  agent {view['agent']}  "
+             f"env {view['environment']}",
+             f"  command: {view['action']['command']}"]
+    for t in view["decision"].get("targets", []):
+        lines.append(f"  target:  {t['name']} ({t['kind']}, {t['verb']}, {t['risk']}) "
+                     f"env {t['env']}")
+    for reason in view["decision"].get("reasons", []):
+        lines.append(f"  why:     {reason}")
+    lines.append(f"  approvals {len(view['approvals'])}/{view['required_approvers']}"
+                 f"{' (' + ', '.join(view['approvals']) + ')' if view['approvals'] else ''}"
+                 f"  cooldown {int(view['cooldown_seconds'])}s  safety net: "
+                 f"{view['safety_net']}")
+    if view["state"] == "cooling":
+        lines.append(f"  cooling: {view['cooldown_remaining']:.0f}s left")
+    return "\n".join(lines)
+
+
+@click.command("requests")
+@click.option("--all", "show_all", is_flag=True, help="closed requests too")
+@click.option("--json", "as_json", is_flag=True)
+@database_option
+@config_option
+def requests_cmd(show_all: bool, as_json: bool, database: str | None,
+                 config_path: str | None) -> None:
+    """List requests waiting for humans."""
+    ctx = _context(config_path, database)
+    rows = ctx.service.list(only_open=not show_all)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("nothing is waiting")
+    for view in rows:
+        click.echo(_describe(view))
+
+
+def _human_op(op: str, rid: str, user: str | None, database: str | None,
+              config_path: str | None, confirm: str | None = None, reason: str = "") -> None:
+    from airlock.hold.service import Refused
+
+    ctx = _context(config_path, database)
+    try:
+        view = ctx.service.view(rid)
+    except Refused as exc:
+        click.echo(f"airlock: {exc.message}", err=True)
+        sys.exit(4)
+    click.echo(_describe(view), err=True)
+    human = _login(ctx, user)
+    try:
+        if op == "approve":
+            typed = confirm if confirm is not None else click.prompt(
+                "Type the target's name to approve", default="", show_default=False)
+            view = ctx.service.approve(human, rid, typed)
+        elif op == "reject":
+            view = ctx.service.reject(human, rid, reason)
+        else:
+            view = ctx.service.abort(human, rid, reason)
+    except Refused as exc:
+        click.echo(f"airlock: refused: {exc.message}", err=True)
+        sys.exit(4)
+    extra = ""
+    if view["state"] == "cooling":
+        extra = f"; cooling down for {view['cooldown_remaining']:.0f}s (abort with " \
+                f"`airlock abort {rid}`)"
+    elif view["state"] == "pending":
+        extra = (f"; {len(view['approvals'])}/{view['required_approvers']} approvals, "
+                 "waiting for another human")
+    click.echo(f"{rid}: {view['state']}{extra}")
+
+
+@click.command()
+@click.argument("request_id")
+@click.option("--user", default=None)
+@click.option("--confirm", default=None, help="the target's name (prompted when omitted)")
+@database_option
+@config_option
+def approve(request_id: str, user: str | None, confirm: str | None, database: str | None,
+            config_path: str | None) -> None:
+    """Approve a held request (you type the target's name)."""
+    _human_op("approve", request_id, user, database, config_path, confirm=confirm)
+
+
+@click.command()
+@click.argument("request_id")
+@click.option("--user", default=None)
+@click.option("--reason", default="")
+@database_option
+@config_option
+def reject(request_id: str, user: str | None, reason: str, database: str | None,
+           config_path: str | None) -> None:
+    """Reject a pending request."""
+    _human_op("reject", request_id, user, database, config_path, reason=reason)
+
+
+@click.command()
+@click.argument("request_id")
+@click.option("--user", default=None)
+@click.option("--reason", default="")
+@database_option
+@config_option
+def abort(request_id: str, user: str | None, reason: str, database: str | None,
+          config_path: str | None) -> None:
+    """Abort a request that has not run (pending, cooling or ready)."""
+    _human_op("abort", request_id, user, database, config_path, reason=reason)
+
+
+# ---- ledger --------------------------------------------------------------------------
+
+
+@click.group("ledger")
+def ledger_group() -> None:
+    """The hash-chained, signed record."""
+
+
+@ledger_group.command("verify")
+@click.option("--trust-key", multiple=True, metavar="HEX",
+              help="another replica's Ed25519 public key (the local one is trusted)")
+@database_option
+@config_option
+def ledger_verify(trust_key: tuple[str, ...], database: str | None,
+                  config_path: str | None) -> None:
+    """Check the hash chain and every signed checkpoint; exit 1 on any problem."""
+    from airlock import ledger
+
+    ctx = _context(config_path, database)
+    started = time.monotonic()
+    result = ledger.verify(ctx.store, [ctx.public_key, *trust_key])
+    for err in result.errors[:50]:
+        click.echo(f"FAIL {err}")
+    click.echo(f"{'ok' if result.ok else 'BROKEN'}: {result.entries} entries, "
+               f"{result.checkpoints} signed checkpoints (last at {result.last_signed_seq}; "
+               f"{result.unsigned_tail} entries after it), {len(result.errors)} problems, "
+               f"{time.monotonic() - started:.2f}s")
+    sys.exit(0 if result.ok else 1)
+
+
+@ledger_group.command("export")
+@click.option("-o", "--output", default="-", help="file to write (default stdout)")
+@database_option
+@config_option
+def ledger_export(output: str, database: str | None, config_path: str | None) -> None:
+    """Write every ledger entry as JSON lines."""
+    from airlock import ledger
+
+    ctx = _context(config_path, database)
+    if output == "-":
+        n = ledger.export(ctx.store, sys.stdout)
+    else:
+        with open(output, "w", encoding="utf-8") as fh:
+            n = ledger.export(ctx.store, fh)
+    click.echo(f"{n} entries", err=True)

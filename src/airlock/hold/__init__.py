@@ -1,0 +1,1 @@
+"""The hold stage: requests, human approvals, cooldowns and the request state machine."""

@@ -1,0 +1,397 @@
+"""The hold service: what the HTTP API, the web UI and the CLI all call.
+
+- :meth:`HoldService.submit` — an agent's action: allow / deny / hold (a request), or
+  ``allow`` exactly once when an approved, cooled-down request with the same
+  fingerprint and agent exists (the claim is one conditional UPDATE).
+- :meth:`approve`, :meth:`reject`, :meth:`abort` — a :class:`Human`'s second key.
+- :meth:`tick` — persists deadline transitions (ready, expired) and records them.
+
+Every step is appended to the ledger in the same transaction as the state change.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import secrets
+import signal
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+
+from airlock.action import Action, Decision, Risk, Target
+from airlock.fingerprint import canonical, fingerprint
+from airlock.hold import states as S
+from airlock.hold.identity import AgentPrincipal, Human, count_humans
+from airlock.hold.notify import Notifier
+from airlock.hold.settings import ServeSettings
+from airlock.ledger import Ledger
+from airlock.store.db import Store
+from airlock.store.models import approvals, requests
+
+SAFETY_NET_NONE = "none yet: the protect stage (snapshots, quarantine) does not exist yet"
+KINDS = ("shell", "sql", "http", "mcp")
+
+
+class Refused(Exception):
+    """The operation is not allowed; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class NotFound(Refused):
+    def __init__(self, rid: str) -> None:
+        super().__init__(f"no request {rid!r}", 404)
+
+
+@dataclass(frozen=True)
+class Plan:
+    confirm_name: str
+    environment: str
+    production: bool
+    approvers: int
+    cooldown: float
+
+
+def _fault(point: str) -> None:
+    """Crash-test hook: die by SIGKILL at a named point (set only by the test-suite)."""
+    if os.environ.get("AIRLOCK_TEST_FAULT") == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class HoldService:
+    def __init__(self, store: Store, ledger: Ledger, settings: ServeSettings,
+                 checker: Any, notifier: Notifier | None = None,
+                 base_url: str = "http://127.0.0.1:8750") -> None:
+        self.store = store
+        self.ledger = ledger
+        self.settings = settings
+        self.hold = settings.hold
+        self.checker = checker
+        self.notifier = notifier or Notifier([])
+        self.base_url = base_url.rstrip("/")
+
+    # ---- agent side ------------------------------------------------------------------
+
+    def action_from(self, agent: AgentPrincipal, body: dict[str, Any]) -> Action:
+        command = body.get("command")
+        if not isinstance(command, str) or not command.strip():
+            raise Refused("'command' (a non-empty string) is required", 400)
+        kind = body.get("kind", "shell")
+        if kind not in KINDS:
+            raise Refused(f"'kind' must be one of {', '.join(KINDS)}", 400)
+        for key in ("scope", "dialect", "cwd", "database"):
+            if body.get(key) is not None and not isinstance(body[key], str):
+                raise Refused(f"'{key}' must be a string", 400)
+        # The token's scope binds; an agent may only narrow an unscoped token.
+        scope = agent.scope or body.get("scope") or self.settings.config.scope
+        return Action(command=command, kind=kind, scope=scope, dialect=body.get("dialect"),
+                      cwd=body.get("cwd"), agent=agent.agent, database=body.get("database"))
+
+    def submit(self, agent: AgentPrincipal, body: dict[str, Any]) -> dict[str, Any]:
+        action = self.action_from(agent, body)
+        fp = fingerprint(action)
+        now = time.time()
+        with self.store.read() as conn:
+            rows = conn.execute(
+                select(requests).where(requests.c.agent == agent.agent,
+                                       requests.c.fingerprint == fp,
+                                       requests.c.state.in_(S.OPEN))
+                .order_by(requests.c.created_at.desc())).mappings().all()
+        for row in rows:
+            state = S.effective(row, now)
+            if state == S.READY and self._claim(row["id"], agent, fp, action):
+                return {"decision": "allow", "fingerprint": fp, "request": row["id"],
+                        "reasons": [f"approved request {row['id']}: this exact action may "
+                                    "run once, now"]}
+            if state in (S.PENDING, S.COOLING):
+                with self.store.write() as conn:
+                    self.ledger.append(conn, "submitted", agent.agent, row["id"],
+                                       {"action": self._action_json(action), "fingerprint": fp,
+                                        "note": f"already held ({state})"})
+                view = self.view(row["id"])
+                return self._hold_answer(view, fp)
+        decision = self._decide(action)
+        rid = secrets.token_hex(5) if decision.decision == "hold" else None
+        with self.store.write() as conn:
+            self.ledger.append(conn, "submitted", agent.agent, rid,
+                               {"action": self._action_json(action), "fingerprint": fp,
+                                "token_id": agent.token_id})
+            self.ledger.append(conn, "decided", "airlock", rid, decision.to_json())
+            if rid is not None:
+                plan = self.plan(decision, rid)
+                conn.execute(insert(requests).values(
+                    id=rid, agent=agent.agent, owner=agent.owner, token_id=agent.token_id,
+                    fingerprint=fp, action_json=json.dumps(self._action_json(action)),
+                    decision_json=json.dumps(decision.to_json()), state=S.PENDING,
+                    confirm_name=plan.confirm_name, environment=plan.environment,
+                    required_approvers=plan.approvers, cooldown_seconds=plan.cooldown,
+                    created_at=now, updated_at=now, pending_until=now + self.hold.pending_ttl,
+                    cooldown_until=None, expires_at=None, claimed_at=None, ended_by=None))
+                self.ledger.append(conn, "held", "airlock", rid,
+                                   {"environment": plan.environment,
+                                    "approvers": plan.approvers, "cooldown": plan.cooldown,
+                                    "confirm_name": plan.confirm_name})
+        out: dict[str, Any] = {"fingerprint": fp, **decision.to_json()}
+        if rid is not None:
+            self.notifier.notify(f"Airlock: {agent.agent} is waiting for approval",
+                                 f"{action.command}\n{self.url(rid)}")
+            out["request"] = rid
+            out["url"] = self.url(rid)
+            out["state"] = S.PENDING
+        return out
+
+    def _decide(self, action: Action) -> Decision:
+        try:
+            decision: Decision = self.checker.check(action)
+            return decision
+        except Exception as exc:  # noqa: BLE001 - fail closed: undecidable is held
+            return Decision("hold", Risk.CATASTROPHIC, [],
+                            [f"airlock could not decide ({type(exc).__name__}); held"])
+
+    def _claim(self, rid: str, agent: AgentPrincipal, fp: str, action: Action) -> bool:
+        now = time.time()
+        with self.store.write() as conn:
+            if self.store.postgres:
+                locked = conn.execute(
+                    select(requests.c.id).where(requests.c.id == rid,
+                                                requests.c.state.in_(S.CLAIMABLE))
+                    .with_for_update(skip_locked=True)).first()
+                if locked is None:
+                    return False
+            res = conn.execute(
+                update(requests).where(requests.c.id == rid, requests.c.agent == agent.agent,
+                                       requests.c.fingerprint == fp,
+                                       requests.c.state.in_(S.CLAIMABLE),
+                                       requests.c.cooldown_until <= now,
+                                       requests.c.expires_at > now)
+                .values(state=S.EXECUTED, claimed_at=now, updated_at=now))
+            if res.rowcount != 1:
+                return False
+            _fault("claim-before-commit")
+            self.ledger.append(conn, "submitted", agent.agent, rid,
+                               {"action": self._action_json(action), "fingerprint": fp,
+                                "token_id": agent.token_id})
+            self.ledger.append(conn, "execution-claimed", agent.agent, rid,
+                               {"fingerprint": fp, "token_id": agent.token_id})
+        _fault("claim-after-commit")
+        self.notifier.notify(f"Airlock: approved request {rid} executed",
+                             f"claimed by {agent.agent}\n{self.url(rid)}")
+        return True
+
+    def _hold_answer(self, view: dict[str, Any], fp: str) -> dict[str, Any]:
+        decision = view["decision"]
+        return {**decision, "decision": "hold", "fingerprint": fp, "request": view["id"],
+                "url": view["url"], "state": view["state"],
+                "cooldown_remaining": view["cooldown_remaining"]}
+
+    # ---- the plan a human sees -------------------------------------------------------
+
+    def plan(self, decision: Decision, rid: str) -> Plan:
+        targets = [t for t in decision.targets if not t.local] or list(decision.targets)
+        worst: Target | None = max(targets, key=lambda t: (t.risk, t.production),
+                                   default=None)
+        production = not targets or any(t.production and not t.sandbox for t in targets)
+        sandbox = bool(targets) and all(t.sandbox for t in targets)
+        if worst is None:
+            confirm, env = rid, "unknown"
+        else:
+            confirm, env = (worst.resource or worst.name), (worst.env or "unknown")
+        if production:
+            cooldown = self.hold.cooldown_production
+        elif sandbox:
+            cooldown = self.hold.cooldown_sandbox
+        else:
+            cooldown = self.hold.cooldown_default
+        approvers = self.hold.production_approvers if production else self.hold.default_approvers
+        return Plan(confirm, env, production, approvers, cooldown)
+
+    def url(self, rid: str) -> str:
+        return f"{self.base_url}/r/{rid}"
+
+    @staticmethod
+    def _action_json(action: Action) -> dict[str, Any]:
+        return {**canonical(action), "agent": action.agent}
+
+    # ---- reading ---------------------------------------------------------------------
+
+    def view(self, rid: str, conn: Connection | None = None) -> dict[str, Any]:
+        if conn is None:
+            with self.store.read() as c:
+                return self.view(rid, c)
+        row = conn.execute(select(requests).where(requests.c.id == rid)).mappings().first()
+        if row is None:
+            raise NotFound(rid)
+        names = conn.execute(select(approvals.c.username).where(approvals.c.request_id == rid)
+                             .order_by(approvals.c.at)).scalars().all()
+        return self._render(row, list(names), count_humans(conn))
+
+    def _render(self, row: Any, approvers: list[str], humans: int) -> dict[str, Any]:
+        now = time.time()
+        state = S.effective(row, now)
+        remaining = 0.0
+        if state == S.COOLING and row["cooldown_until"] is not None:
+            remaining = max(0.0, float(row["cooldown_until"]) - now)
+        return {
+            "id": row["id"], "state": state, "stored_state": row["state"],
+            "agent": row["agent"], "owner": row["owner"], "fingerprint": row["fingerprint"],
+            "action": json.loads(row["action_json"]),
+            "decision": json.loads(row["decision_json"]),
+            "confirm_name": row["confirm_name"], "environment": row["environment"],
+            "required_approvers": row["required_approvers"], "approvals": approvers,
+            "humans": humans, "cooldown_seconds": row["cooldown_seconds"],
+            "cooldown_until": row["cooldown_until"], "cooldown_remaining": remaining,
+            "expires_at": row["expires_at"], "pending_until": row["pending_until"],
+            "created_at": row["created_at"], "claimed_at": row["claimed_at"],
+            "ended_by": row["ended_by"], "url": self.url(row["id"]),
+            "safety_net": SAFETY_NET_NONE,
+        }
+
+    def list(self, only_open: bool = True, limit: int = 100) -> list[dict[str, Any]]:
+        with self.store.read() as conn:
+            q = select(requests).order_by(requests.c.created_at.desc()).limit(limit)
+            if only_open:
+                q = q.where(requests.c.state.in_(S.OPEN))
+            rows = conn.execute(q).mappings().all()
+            humans = count_humans(conn)
+            out = []
+            for row in rows:
+                names = conn.execute(select(approvals.c.username)
+                                     .where(approvals.c.request_id == row["id"])
+                                     ).scalars().all()
+                out.append(self._render(row, list(names), humans))
+        return [r for r in out if not only_open or r["state"] in S.OPEN]
+
+    # ---- human side ------------------------------------------------------------------
+
+    def _locked_row(self, conn: Connection, rid: str) -> Any:
+        q = select(requests).where(requests.c.id == rid)
+        if self.store.postgres:
+            q = q.with_for_update()
+        row = conn.execute(q).mappings().first()
+        if row is None:
+            raise NotFound(rid)
+        return row
+
+    def _refuse(self, human: Human, rid: str, what: str, message: str,
+                status: int = 409) -> Refused:
+        with self.store.write() as conn:
+            self.ledger.append(conn, "refused", human.username, rid,
+                               {"operation": what, "reason": message})
+        return Refused(message, status)
+
+    def approve(self, human: Human, rid: str, typed_name: str) -> dict[str, Any]:
+        """One human's approval. Raises :class:`Refused` with the reason when not allowed."""
+        problem: tuple[str, int] | None = None
+        with self.store.write() as conn:
+            row = self._locked_row(conn, rid)
+            now = time.time()
+            state = S.effective(row, now)
+            done = conn.execute(select(approvals.c.username).where(
+                approvals.c.request_id == rid)).scalars().all()
+            if state != S.PENDING:
+                problem = (f"request {rid} is {state}: only a pending request can be "
+                           "approved (an approval is single use)", 409)
+            elif human.username in (row["agent"], row["owner"]):
+                problem = ("you cannot approve your own request: a different human must "
+                           "turn the second key", 403)
+            elif not typed_name.strip():
+                problem = ("type the target's name to approve (a checkbox is not enough)", 422)
+            elif not hmac.compare_digest(typed_name.strip().encode(),
+                                         str(row["confirm_name"]).encode()):
+                problem = ("the name you typed is not the target's name; nothing approved",
+                           422)
+            elif human.username in done:
+                problem = ("you already approved this request; the next approval must come "
+                           "from a different human", 409)
+            if problem is None:
+                conn.execute(insert(approvals).values(request_id=rid, human_id=human.id,
+                                                      username=human.username, at=now))
+                self.ledger.append(conn, "approval", human.username, rid,
+                                   {"fingerprint": row["fingerprint"]})
+                if len(done) + 1 >= int(row["required_approvers"]):
+                    cool_until = now + float(row["cooldown_seconds"])
+                    new_state = S.READY if row["cooldown_seconds"] <= 0 else S.COOLING
+                    conn.execute(update(requests).where(requests.c.id == rid,
+                                                        requests.c.state == S.PENDING)
+                                 .values(state=new_state, cooldown_until=cool_until,
+                                         expires_at=cool_until + self.hold.approval_ttl,
+                                         updated_at=now))
+                    self.ledger.append(conn, "approved", human.username, rid,
+                                       {"approvers": [*done, human.username],
+                                        "cooldown_until": cool_until,
+                                        "expires_at": cool_until + self.hold.approval_ttl})
+                    if new_state == S.READY:
+                        self.ledger.append(conn, "ready", "airlock", rid, {})
+                view = self.view(rid, conn)
+        if problem is not None:
+            raise self._refuse(human, rid, "approve", *problem)
+        return view
+
+    def reject(self, human: Human, rid: str, reason: str = "") -> dict[str, Any]:
+        return self._end(human, rid, S.REJECTED, (S.PENDING,), reason)
+
+    def abort(self, human: Human, rid: str, reason: str = "") -> dict[str, Any]:
+        return self._end(human, rid, S.ABORTED, S.OPEN, reason)
+
+    def _end(self, human: Human, rid: str, dst: str, allowed: tuple[str, ...],
+             reason: str) -> dict[str, Any]:
+        verb = {S.REJECTED: "reject", S.ABORTED: "abort"}[dst]
+        problem = None
+        with self.store.write() as conn:
+            row = self._locked_row(conn, rid)
+            state = S.effective(row, time.time())
+            if state not in allowed:
+                problem = f"request {rid} is {state}: it can no longer be {dst}"
+            else:
+                res = conn.execute(update(requests).where(requests.c.id == rid,
+                                                          requests.c.state == row["state"])
+                                   .values(state=dst, ended_by=human.username,
+                                           updated_at=time.time()))
+                if res.rowcount != 1:
+                    problem = f"request {rid} changed meanwhile; nothing done"
+                else:
+                    self.ledger.append(conn, dst, human.username, rid,
+                                       {"from": state, "reason": reason[:500]})
+                    view = self.view(rid, conn)
+        if problem is not None:
+            raise self._refuse(human, rid, verb, problem)
+        self.notifier.notify(f"Airlock: request {rid} {dst} by {human.username}", self.url(rid))
+        return view
+
+    # ---- deadlines -------------------------------------------------------------------
+
+    def tick(self, batch: int = 100) -> int:
+        """Persist the deadline transitions that have passed; returns how many."""
+        now = time.time()
+        due = or_(and_(requests.c.state == S.PENDING, requests.c.pending_until <= now),
+                  and_(requests.c.state.in_(S.CLAIMABLE), requests.c.expires_at <= now),
+                  and_(requests.c.state.in_((S.APPROVED, S.COOLING)),
+                       requests.c.cooldown_until <= now))
+        with self.store.read() as conn:
+            n_due = conn.execute(select(func.count()).select_from(requests).where(due)
+                                 ).scalar_one()
+        if not n_due:
+            return 0
+        moved = 0
+        with self.store.write() as conn:
+            q = select(requests).where(due).limit(batch)
+            if self.store.postgres:
+                q = q.with_for_update(skip_locked=True)
+            for row in conn.execute(q).mappings().all():
+                new = S.effective(row, now)
+                if new == row["state"] or not S.can_move(row["state"], new):
+                    continue
+                res = conn.execute(update(requests).where(requests.c.id == row["id"],
+                                                          requests.c.state == row["state"])
+                                   .values(state=new, updated_at=now))
+                if res.rowcount == 1:
+                    moved += 1
+                    self.ledger.append(conn, new, "airlock", row["id"], {"from": row["state"]})
+        return moved

@@ -1,0 +1,1 @@
+"""``airlock serve``: the agent API and the human approval web UI."""

@@ -1,0 +1,124 @@
+"""The FastAPI application: the agent API (``/v1``) and the approval UI (``ui.py``)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from airlock.hold import states as S
+from airlock.hold.service import Refused
+from airlock.server import auth
+from airlock.server.context import ServerContext
+
+log = logging.getLogger("airlock.server")
+MAX_WAIT = 60.0
+POLL = 0.25
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _ticker(ctx: ServerContext, stop: threading.Event, every: float = 0.5) -> None:
+    while not stop.wait(every):
+        try:
+            ctx.service.tick()
+        except Exception as exc:  # noqa: BLE001 - keep ticking; claims do not need it
+            log.warning("tick failed: %s", type(exc).__name__)
+
+
+def create_app(ctx: ServerContext) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        with ctx.store.write() as conn:
+            ctx.ledger.append(conn, "server-started", "airlock",
+                              payload={"public_key": ctx.public_key})
+        stop = threading.Event()
+        thread = threading.Thread(target=_ticker, args=(ctx, stop), name="airlock-tick",
+                                  daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(2)
+            with ctx.store.write() as conn:
+                ctx.ledger.append(conn, "server-stopped", "airlock")
+            ctx.ledger.checkpoint()
+            ctx.notifier.close()
+
+    app = FastAPI(title="Airlock", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
+    app.state.ctx = ctx
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.get("/v1/health")
+    def health() -> dict[str, Any]:
+        return {"ok": True}
+
+    @app.post("/v1/actions")
+    async def submit(request: Request) -> Any:
+        agent = await run_in_threadpool(auth.agent, ctx.store, request)
+        if agent is None:
+            return _error(401, "an agent token is required: Authorization: Bearer <token>")
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return _error(400, "the body must be a JSON object")
+        if not isinstance(body, dict):
+            return _error(400, "the body must be a JSON object")
+        try:
+            return await run_in_threadpool(ctx.service.submit, agent, body)
+        except Refused as exc:
+            return _error(exc.status, exc.message)
+
+    @app.get("/v1/requests/{rid}")
+    async def get_request(request: Request, rid: str, wait: float = 0.0) -> Any:
+        agent = await run_in_threadpool(auth.agent, ctx.store, request)
+        if agent is None:
+            return _error(401, "an agent token is required: Authorization: Bearer <token>")
+        try:
+            view = await run_in_threadpool(ctx.service.view, rid)
+        except Refused as exc:
+            return _error(exc.status, exc.message)
+        if view["agent"] != agent.agent:
+            return _error(404, f"no request {rid!r}")
+        deadline = asyncio.get_running_loop().time() + max(0.0, min(wait, MAX_WAIT))
+        first = view["state"]
+        while (view["state"] == first and view["state"] in (S.PENDING, S.COOLING)
+               and asyncio.get_running_loop().time() < deadline):
+            await asyncio.sleep(POLL)
+            view = await run_in_threadpool(ctx.service.view, rid)
+        return _agent_view(view)
+
+    from airlock.server.ui import router
+
+    app.include_router(router)
+    return app
+
+
+def _agent_view(view: dict[str, Any]) -> dict[str, Any]:
+    keep = ("id", "state", "agent", "fingerprint", "action", "decision", "environment",
+            "required_approvers", "approvals", "cooldown_until", "cooldown_remaining",
+            "expires_at", "created_at", "claimed_at", "url")
+    out = {k: view[k] for k in keep}
+    if view["state"] == S.READY:
+        out["next"] = "re-submit exactly the same action to POST /v1/actions: it is allowed once"
+    return out

@@ -1,0 +1,1 @@
+"""Alembic migrations for Airlock's schema, run by ``airlock serve`` on start."""

@@ -1,0 +1,333 @@
+"""The agent API and the human's second key, against a real ``airlock serve`` (SQLite)."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from tests.server.harness import PASSWORD, Airlock
+
+_n = [0]
+
+
+def held() -> str:
+    """A destructive command no other test submitted (open requests are deduplicated)."""
+    _n[0] += 1
+    return f"rm -rf /srv/data{_n[0]}"
+
+
+def _wait_state(airlock: Airlock, rid: str, state: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while airlock.state(rid) != state:
+        assert time.monotonic() < deadline, f"{rid} never became {state}"
+        time.sleep(0.1)
+
+
+def test_submit_without_token_is_401(shared: Airlock) -> None:
+    r = httpx.post(f"{shared.url}/v1/actions", json={"command": "ls"})
+    assert r.status_code == 401
+
+
+def test_read_only_action_is_allowed(shared: Airlock) -> None:
+    out = shared.submit(shared.token(), "ls -la")
+    assert out["decision"] == "allow", out
+    assert "request" not in out
+
+
+def test_destructive_action_is_held_with_request_and_url(shared: Airlock) -> None:
+    cmd = held()
+    out = shared.submit(shared.token(), cmd)
+    assert out["decision"] == "hold"
+    assert out["url"] == f"{shared.url}/r/{out['request']}"
+    assert out["state"] == "pending"
+
+
+def test_approved_action_is_allowed_exactly_once_then_held_again(shared: Airlock) -> None:
+    cmd = held()
+    token = shared.token()
+    rid = shared.submit(token, cmd)["request"]
+    assert shared.browser("alice").approve(rid).status_code == 303
+    _wait_state(shared, rid, "ready")
+    # whitespace differences do not change the fingerprint
+    first = shared.submit(token, cmd.replace(" ", "   "))
+    assert first["decision"] == "allow" and first["request"] == rid
+    again = shared.submit(token, cmd)
+    assert again["decision"] == "hold" and again["request"] != rid
+    assert shared.state(rid) == "executed"
+
+
+def test_approval_does_not_allow_a_different_action(shared: Airlock) -> None:
+    cmd = held()
+    token = shared.token()
+    rid = shared.submit(token, cmd)["request"]
+    shared.browser("alice").approve(rid)
+    _wait_state(shared, rid, "ready")
+    other = shared.submit(token, cmd + "-other")
+    assert other["decision"] != "allow"
+    assert shared.state(rid) == "ready"
+
+
+def test_approval_does_not_allow_another_agent(shared: Airlock) -> None:
+    cmd = held()
+    rid = shared.submit(shared.token("bot"), cmd)["request"]
+    shared.browser("alice").approve(rid)
+    _wait_state(shared, rid, "ready")
+    out = shared.submit(shared.token("other-bot"), cmd)
+    assert out["decision"] != "allow"
+
+
+def test_request_cooling_is_still_hold_for_the_agent(shared: Airlock) -> None:
+    cmd = held()
+    token = shared.token()
+    rid = shared.submit(token, cmd)["request"]
+    shared.browser("alice").approve(rid)
+    out = shared.submit(token, cmd)
+    assert out["decision"] == "hold" and out["request"] == rid and out["state"] == "cooling"
+
+
+def test_long_poll_returns_when_state_changes(shared: Airlock) -> None:
+    cmd = held()
+    token = shared.token()
+    rid = shared.submit(token, cmd)["request"]
+    alice = shared.browser("alice")
+    started = time.monotonic()
+    import threading
+
+    threading.Timer(0.7, lambda: alice.approve(rid)).start()
+    r = httpx.get(f"{shared.url}/v1/requests/{rid}?wait=10",
+                  headers={"Authorization": f"Bearer {token}"}, timeout=20)
+    took = time.monotonic() - started
+    assert r.status_code == 200 and r.json()["state"] == "cooling"
+    assert 0.5 < took < 5
+
+
+def test_poll_needs_the_requesting_agents_token(shared: Airlock) -> None:
+    cmd = held()
+    rid = shared.submit(shared.token("bot"), cmd)["request"]
+    r = httpx.get(f"{shared.url}/v1/requests/{rid}",
+                  headers={"Authorization": f"Bearer {shared.token('intruder')}"})
+    assert r.status_code == 404
+
+
+# ---- refusals -----------------------------------------------------------------------
+
+
+def test_refuses_approval_with_an_agent_token(shared: Airlock) -> None:
+    cmd = held()
+    token = shared.token()
+    rid = shared.submit(token, cmd)["request"]
+    r = httpx.post(f"{shared.url}/r/{rid}/approve",
+                   data={"confirm_name": shared.confirm_name(rid), "csrf": "x"},
+                   headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 403 and "agent tokens cannot" in r.text
+    assert shared.state(rid) == "pending"
+
+
+def test_refuses_approval_with_agent_token_even_inside_a_human_session(shared: Airlock) -> None:
+    cmd = held()
+    token = shared.token()
+    rid = shared.submit(token, cmd)["request"]
+    alice = shared.browser("alice")
+    alice.page(rid)
+    r = alice.client.post(f"/r/{rid}/approve", headers={"Authorization": f"Bearer {token}"},
+                          data={"confirm_name": shared.confirm_name(rid), "csrf": alice.csrf})
+    assert r.status_code == 403
+    assert shared.state(rid) == "pending"
+
+
+def test_refuses_approving_your_own_request(shared: Airlock) -> None:
+    cmd = held()
+    rid = shared.submit(shared.token(agent="bot", owner="alice"), cmd)["request"]
+    r = shared.browser("alice").approve(rid)
+    assert r.status_code == 403 and "your own request" in r.text
+    assert shared.state(rid) == "pending"
+    assert shared.browser("bob").approve(rid).status_code == 303
+
+
+def test_refuses_approval_without_typing_the_name(shared: Airlock) -> None:
+    cmd = held()
+    rid = shared.submit(shared.token(), cmd)["request"]
+    r = shared.browser("alice").approve(rid, name="")
+    assert r.status_code == 422 and "type the target" in r.text
+    assert shared.state(rid) == "pending"
+
+
+def test_refuses_approval_with_the_wrong_name(shared: Airlock) -> None:
+    cmd = held()
+    rid = shared.submit(shared.token(), cmd)["request"]
+    r = shared.browser("alice").approve(rid, name="/srv/staging-data")
+    assert r.status_code == 422 and "not the target" in r.text
+    assert shared.state(rid) == "pending"
+
+
+def test_refuses_replaying_an_approval(shared: Airlock) -> None:
+    cmd = held()
+    token = shared.token()
+    rid = shared.submit(token, cmd)["request"]
+    alice = shared.browser("alice")
+    assert alice.approve(rid).status_code == 303
+    replay = alice.approve(rid)  # the same form posted again
+    assert replay.status_code == 409
+    _wait_state(shared, rid, "ready")
+    assert shared.submit(token, cmd)["decision"] == "allow"
+    assert shared.submit(token, cmd)["decision"] == "hold"  # single use
+    assert shared.browser("bob").approve(rid).status_code == 409
+
+
+def test_refuses_approval_after_abort(shared: Airlock) -> None:
+    cmd = held()
+    token = shared.token()
+    rid = shared.submit(token, cmd)["request"]
+    bob = shared.browser("bob")
+    assert bob.post(rid, "abort").status_code == 303
+    r = shared.browser("alice").approve(rid)
+    assert r.status_code == 409 and "aborted" in r.text
+    assert shared.submit(token, cmd)["request"] != rid
+
+
+def test_abort_during_cooldown_stops_the_action(shared: Airlock) -> None:
+    cmd = held()
+    token = shared.token()
+    rid = shared.submit(token, cmd)["request"]
+    shared.browser("alice").approve(rid)
+    assert shared.browser("bob").post(rid, "abort").status_code == 303
+    time.sleep(1.2)
+    assert shared.submit(token, cmd)["decision"] == "hold"
+    assert shared.state(rid) == "aborted"
+
+
+def test_refuses_forged_csrf_token(shared: Airlock) -> None:
+    cmd = held()
+    rid = shared.submit(shared.token(), cmd)["request"]
+    r = shared.browser("alice").approve(rid, csrf="forged-token-value")
+    assert r.status_code == 403 and "CSRF" in r.text
+    assert shared.state(rid) == "pending"
+
+
+def test_refuses_missing_csrf_token(shared: Airlock) -> None:
+    cmd = held()
+    rid = shared.submit(shared.token(), cmd)["request"]
+    r = shared.browser("alice").approve(rid, csrf="<missing>")
+    assert r.status_code == 403
+    assert shared.state(rid) == "pending"
+
+
+def test_refuses_another_sessions_csrf_token(shared: Airlock) -> None:
+    cmd = held()
+    rid = shared.submit(shared.token(), cmd)["request"]
+    bob = shared.browser("bob")
+    bob.page(rid)
+    r = shared.browser("alice").approve(rid, csrf=bob.csrf)
+    assert r.status_code == 403
+
+
+def test_refuses_approval_without_a_session(shared: Airlock) -> None:
+    cmd = held()
+    rid = shared.submit(shared.token(), cmd)["request"]
+    r = httpx.post(f"{shared.url}/r/{rid}/approve", data={"confirm_name": "x", "csrf": "x"})
+    assert r.status_code == 401
+
+
+def test_session_cookie_is_httponly_and_samesite_strict(shared: Airlock) -> None:
+    client = httpx.Client(base_url=shared.url)
+    page = client.get("/login")
+    assert "httponly" in page.headers["set-cookie"].lower()
+    from tests.server.harness import CSRF_RE
+
+    csrf = CSRF_RE.search(page.text)
+    assert csrf
+    r = client.post("/login", data={"csrf": csrf.group(1), "username": "alice",
+                                    "password": PASSWORD, "code": shared.code("alice")})
+    cookie = r.headers["set-cookie"].lower()
+    assert "airlock_session=" in cookie and "httponly" in cookie
+    assert "samesite=strict" in cookie
+
+
+def test_login_is_rate_limited(make_airlock) -> None:  # type: ignore[no-untyped-def]
+    airlock: Airlock = make_airlock()
+    airlock.human("carol")
+    airlock.start()
+    client = httpx.Client(base_url=airlock.url)
+    from tests.server.harness import CSRF_RE
+
+    statuses = []
+    for _ in range(6):
+        csrf = CSRF_RE.search(client.get("/login").text)
+        assert csrf
+        statuses.append(client.post("/login", data={
+            "csrf": csrf.group(1), "username": "carol", "password": "wrong password!",
+            "code": "000000"}).status_code)
+    csrf = CSRF_RE.search(client.get("/login").text)
+    assert csrf
+    good = client.post("/login", data={"csrf": csrf.group(1), "username": "carol",
+                                       "password": PASSWORD, "code": airlock.code("carol")})
+    assert statuses[:5] == [401] * 5
+    assert good.status_code == 401 and "too many" in good.text
+
+
+def test_expired_approval_is_not_usable(make_airlock) -> None:  # type: ignore[no-untyped-def]
+    cmd = held()
+    airlock: Airlock = make_airlock(config="""
+        [hold]
+        production_approvers = 1
+        cooldown_production = 0.3
+        cooldown_default = 0.3
+        approval_ttl = 0.7
+        """)
+    airlock.human("alice")
+    airlock.start()
+    token = airlock.token()
+    rid = airlock.submit(token, cmd)["request"]
+    assert airlock.browser("alice").approve(rid).status_code == 303
+    time.sleep(1.3)
+    out = airlock.submit(token, cmd)
+    assert out["decision"] == "hold" and out["request"] != rid
+    assert airlock.state(rid) == "expired"
+
+
+def test_two_approvers_required_and_page_says_when_humans_are_missing(
+        make_airlock) -> None:  # type: ignore[no-untyped-def]
+    cmd = held()
+    airlock: Airlock = make_airlock(config="""
+        [hold]
+        production_approvers = 2
+        cooldown_production = 0
+        """)
+    airlock.human("alice")
+    airlock.start()
+    token = airlock.token()
+    rid = airlock.submit(token, cmd)["request"]
+    alice = airlock.browser("alice")
+    page = alice.page(rid)
+    assert "only 1 human account exists" in page.text
+    assert alice.approve(rid).status_code == 303
+    assert airlock.state(rid) == "pending"
+    assert alice.approve(rid).status_code == 409  # the same human twice does not count
+    airlock.human("bob")
+    assert airlock.browser("bob").approve(rid).status_code == 303
+    assert airlock.state(rid) == "ready"
+    assert airlock.submit(token, cmd)["decision"] == "allow"
+
+
+def test_cli_lists_approves_and_verifies_the_ledger(make_airlock) -> None:  # type: ignore[no-untyped-def]
+    cmd = held()
+    airlock: Airlock = make_airlock()
+    airlock.human("alice")
+    airlock.start()
+    token = airlock.token()
+    rid = airlock.submit(token, cmd)["request"]
+    listed = airlock.cli("requests")
+    assert rid in listed.stdout and cmd in listed.stdout
+    wrong = airlock.cli("approve", rid, "--user", "alice", "--confirm", "nope",
+                        AIRLOCK_PASSWORD=PASSWORD, AIRLOCK_TOTP=airlock.code("alice"))
+    assert wrong.returncode == 4 and "not the target" in wrong.stderr
+    ok = airlock.cli("approve", rid, "--user", "alice", "--confirm", airlock.confirm_name(rid),
+                     AIRLOCK_PASSWORD=PASSWORD, AIRLOCK_TOTP=airlock.code("alice"))
+    assert ok.returncode == 0, ok.stderr
+    assert "cooling" in ok.stdout
+    bad_login = airlock.cli("abort", rid, "--user", "alice", AIRLOCK_PASSWORD="wrong",
+                            AIRLOCK_TOTP="123456")
+    assert bad_login.returncode == 5
+    verify = airlock.cli("ledger", "verify")
+    assert verify.returncode == 0 and verify.stdout.startswith("ok:"), verify.stdout

@@ -1,0 +1,102 @@
+"""kill -9 at the worst moments, then restart: nothing approved is lost, no cooldown is
+skipped, nothing is allowed twice."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+import httpx
+import pytest
+
+from airlock import ledger
+from tests.server.harness import Airlock
+
+CMD = "rm -rf /srv/important"
+
+
+def _claims(airlock: Airlock, rid: str) -> int:
+    return sum(1 for e in ledger.entries(airlock.ctx.store)
+               if e["kind"] == "execution-claimed" and e["request_id"] == rid)
+
+
+@pytest.mark.slow
+def test_sigkill_mid_cooldown_then_restart_keeps_the_cooldown(
+        make_airlock) -> None:  # type: ignore[no-untyped-def]
+    airlock: Airlock = make_airlock(config="""
+        [hold]
+        production_approvers = 1
+        cooldown_production = 3
+        cooldown_default = 3
+        """)
+    airlock.human("alice")
+    proc = airlock.start()
+    token = airlock.token()
+    rid = airlock.submit(token, CMD)["request"]
+    assert airlock.browser("alice").approve(rid).status_code == 303
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    airlock.start()
+    during = airlock.submit(token, CMD)
+    assert during["decision"] == "hold" and during["request"] == rid
+    assert during["state"] == "cooling" and during["cooldown_remaining"] > 0.5
+    deadline = time.monotonic() + 10
+    while airlock.state(rid) != "ready":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert airlock.submit(token, CMD)["decision"] == "allow"
+    assert airlock.submit(token, CMD)["decision"] == "hold"
+    assert _claims(airlock, rid) == 1
+
+
+@pytest.mark.parametrize("fault, state_after_restart", [
+    ("claim-before-commit", "ready"),  # the claim rolled back: still usable, once
+    ("claim-after-commit", "executed"),  # the claim committed: never again
+])
+def test_sigkill_between_claim_and_record_never_allows_twice(
+        make_airlock, fault: str, state_after_restart: str) -> None:  # type: ignore[no-untyped-def]
+    airlock: Airlock = make_airlock(config="""
+        [hold]
+        production_approvers = 1
+        cooldown_production = 0
+        cooldown_default = 0
+        """)
+    airlock.human("alice")
+    proc = airlock.start(AIRLOCK_TEST_FAULT=fault)
+    token = airlock.token()
+    rid = airlock.submit(token, CMD)["request"]
+    assert airlock.browser("alice").approve(rid).status_code == 303
+    with pytest.raises(httpx.HTTPError):
+        airlock.submit(token, CMD)  # the server dies by SIGKILL mid-claim
+    assert proc.wait(10) == -signal.SIGKILL
+    airlock.start()
+    assert airlock.state(rid) == state_after_restart
+    decisions = [airlock.submit(token, CMD)["decision"] for _ in range(3)]
+    allowed = decisions.count("allow")
+    if fault == "claim-before-commit":
+        assert decisions[0] == "allow" and allowed == 1
+    else:
+        assert allowed == 0
+    assert _claims(airlock, rid) == 1
+    verify = airlock.cli("ledger", "verify")
+    assert verify.returncode == 0, verify.stdout
+
+
+def test_ledger_export_is_jsonl_of_every_step(make_airlock) -> None:  # type: ignore[no-untyped-def]
+    airlock: Airlock = make_airlock(config="""
+        [hold]
+        production_approvers = 1
+        cooldown_production = 0
+        """)
+    airlock.human("alice")
+    airlock.start()
+    token = airlock.token()
+    rid = airlock.submit(token, CMD)["request"]
+    airlock.browser("alice").approve(rid)
+    airlock.submit(token, CMD)
+    out = airlock.cli("ledger", "export")
+    kinds = [json.loads(line)["kind"] for line in out.stdout.splitlines()]
+    for kind in ("submitted", "decided", "held", "approval", "approved", "ready",
+                 "execution-claimed", "login"):
+        assert kind in kinds, kind

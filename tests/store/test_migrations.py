@@ -1,0 +1,25 @@
+"""Schema managed by the Alembic migrations shipped in the package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import inspect, text
+
+from airlock.store.db import database_url, open_store, redact
+
+
+def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/a.db")
+    store.migrate()  # a second start does nothing
+    names = set(inspect(store.engine).get_table_names())
+    assert {"humans", "agent_tokens", "requests", "approvals", "ledger", "ledger_head",
+            "ledger_checkpoints", "alembic_version"} <= names
+    with store.read() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+
+
+def test_default_database_is_sqlite_in_the_data_dir(tmp_path: Path) -> None:
+    assert database_url(None, str(tmp_path)) == f"sqlite:///{tmp_path}/airlock.db"
+    assert database_url("postgresql://u:p@h/db", "x") == "postgresql+psycopg://u:p@h/db"
+    assert redact("postgresql+psycopg://u:secret@h/db") == "postgresql+psycopg://u:***@h/db"
