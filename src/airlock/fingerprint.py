@@ -1,8 +1,10 @@
 """The canonical fingerprint of an action: what an approval is bound to.
 
 Two submissions are "the same action" exactly when their fingerprints are equal:
-sha256 over a canonical JSON of kind, whitespace-normalised command, cwd, scope,
-dialect and database. The agent is deliberately not part of it (an approval is
+sha256 over a canonical JSON of kind, command, cwd, scope, dialect and database. The
+command is normalised only by trimming it and unifying line endings: whitespace inside
+it can be meaning (``rm -rf 'a  b'`` is not ``rm -rf 'a b'``), so it stays byte for
+byte. The agent is deliberately not part of it (an approval is
 additionally bound to the agent that asked, by the hold service).
 """
 
@@ -10,19 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Any
 
 from airlock.action import Action
-
-_WS = re.compile(r"\s+")
 
 
 def canonical(action: Action) -> dict[str, Any]:
     """The fields that define an action, normalised."""
     return {
         "kind": action.kind or "shell",
-        "command": _WS.sub(" ", action.command).strip(),
+        "command": action.command.replace("\r\n", "\n").strip(),
         "cwd": action.cwd or "",
         "scope": action.scope or "",
         "dialect": (action.dialect or "").lower(),

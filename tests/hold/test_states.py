@@ -37,9 +37,12 @@ def test_only_cooled_approvals_become_executable() -> None:
     assert not S.can_move(S.PENDING, S.EXECUTED)
 
 
-def test_fingerprint_ignores_whitespace_but_not_scope_cwd_or_database() -> None:
-    a = Action("rm  -rf\t/srv/x ", cwd="/w")
+def test_fingerprint_trims_but_keeps_inner_whitespace_scope_cwd_and_database() -> None:
+    a = Action("  rm -rf /srv/x \n", cwd="/w")
     assert fingerprint(a) == fingerprint(Action("rm -rf /srv/x", cwd="/w"))
+    # inner whitespace is meaning: 'a  b' and 'a b' are different directories
+    assert fingerprint(Action("rm -rf 'a  b'", cwd="/w")) != fingerprint(
+        Action("rm -rf 'a b'", cwd="/w"))
     assert fingerprint(a) != fingerprint(Action("rm -rf /srv/x", cwd="/other"))
     assert fingerprint(a) != fingerprint(Action("rm -rf /srv/x", cwd="/w", scope="staging"))
     sql = Action("drop table t", kind="sql", database="postgresql://db/a")

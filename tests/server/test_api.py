@@ -49,8 +49,8 @@ def test_approved_action_is_allowed_exactly_once_then_held_again(shared: Airlock
     rid = shared.submit(token, cmd)["request"]
     assert shared.browser("alice").approve(rid).status_code == 303
     _wait_state(shared, rid, "ready")
-    # whitespace differences do not change the fingerprint
-    first = shared.submit(token, cmd.replace(" ", "   "))
+    # leading/trailing whitespace does not change the fingerprint (inner whitespace does)
+    first = shared.submit(token, f"  {cmd}\n")
     assert first["decision"] == "allow" and first["request"] == rid
     again = shared.submit(token, cmd)
     assert again["decision"] == "hold" and again["request"] != rid

@@ -162,6 +162,35 @@ def guard_paths(ctx: ClassifyContext) -> list[str]:
     return out
 
 
+def airlock_data_dirs(ctx: ClassifyContext) -> list[str]:
+    """Airlock's data dirs: its state, keys, TOTP secrets and snapshots. No agent reads
+    them, with any program."""
+    from airlock.settings import default_home
+
+    dirs = {default_home()}
+    xdg = os.environ.get("XDG_DATA_HOME") or os.path.join(ctx.home, ".local", "share")
+    dirs.add(os.path.join(xdg, "airlock"))
+    if ctx.config is not None:
+        dirs.add(ctx.config.data_dir)
+    return sorted(dirs)
+
+
+def _check_data_dir_reads(cmd: SimpleCommand, ctx: ClassifyContext) -> None:
+    words = [w for w in cmd.args if not w.dynamic]
+    words += [r.target for r in cmd.redirects if r.target is not None and r.op == "<"]
+    dirs = airlock_data_dirs(ctx)
+    for w in words:
+        text = w.text.split("=", 1)[1] if w.text.startswith("-") and "=" in w.text else w.text
+        if "/" not in text and not text.startswith("."):
+            continue
+        path = ctx.abspath(text.lstrip("@"))
+        for d in dirs:
+            if path == d or path.startswith(d.rstrip("/") + "/"):
+                ctx.flag("secret-read", f"reads {text}, inside Airlock's data dir "
+                         "(keys, TOTP secrets, state)")
+                return
+
+
 def _repo_root(ctx: ClassifyContext) -> str:
     from airlock.paths import workspace_root
 
@@ -213,6 +242,7 @@ def check_reads(cmd: SimpleCommand, ctx: ClassifyContext) -> None:
         path = ctx.abspath(w.text)
         if is_secret_file(path, extra):
             ctx.flag("secret-read", f"reads {w.text}, a file that holds live credentials")
+    _check_data_dir_reads(cmd, ctx)
     printed = prints_secrets(cmd)
     if printed:
         ctx.flag("secret-read", printed)

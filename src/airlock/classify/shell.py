@@ -36,6 +36,7 @@ _LANGUAGE: Any = None
 _ECHOES = frozenset({"echo", "printf"})
 _GLOB_CHARS = frozenset("*?[")
 _HIGH_PLANES = re.compile("[\U00030000-\U0010FFFF]")
+_NON_BMP = re.compile("[\U00010000-\U0010FFFF]")
 _REDIRECT_OPS = frozenset({">", ">>", "<", "&>", "&>>", ">|", ">&", "<&", "<>", ">&-", "<&-"})
 
 
@@ -59,12 +60,15 @@ def parse_script(source: str, ctx: ClassifyContext) -> list[SimpleCommand]:
         ctx.unparsed("shell nesting deeper than Airlock follows")
         return []
     if _HIGH_PLANES.search(source):
-        # tree-sitter-bash's scanner reads out of bounds (and may segfault) on `{`
-        # followed by a code point in Unicode planes 3-16; those are private-use, tag
-        # and unassigned characters no ordinary command needs. Parse a copy without
-        # them, and hold the action.
+        # Characters in Unicode planes 3-16 (private use, tags, unassigned): no ordinary
+        # command needs them, and they are a way to smuggle text past a reviewer.
         ctx.unparsed("the command contains unusual Unicode characters (planes 3-16)")
-        source = _HIGH_PLANES.sub("\ufffd", source)
+    if _NON_BMP.search(source):
+        # tree-sitter-bash's scanner reads out of bounds (and may segfault) on `{`
+        # followed by a character outside the Basic Multilingual Plane. A crash in a
+        # hook lets several agent tools run the call, so no such character reaches the
+        # parser: each becomes U+FFFD, which is a word character like the original.
+        source = _NON_BMP.sub("\ufffd", source)
     data = source.encode("utf-8", "surrogateescape")
     tree = _parser().parse(data)
     walker = _Walker(ctx)

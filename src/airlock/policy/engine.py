@@ -90,6 +90,7 @@ class PolicyEngine:
         if parsed.get("templates"):
             raise PolicyError("policy templates are not supported; write static policies")
         self.policies = cedarpy.PolicySet.from_str(combined)
+        self._order = {pid: i for i, pid in enumerate(parsed.get("staticPolicies", {}))}
         self._cache: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
 
     def _check_parses(self, name: str, text: str) -> None:
@@ -183,7 +184,8 @@ class PolicyEngine:
             {"uid": {"type": "Resource", "id": "target"}, "attrs": attrs, "parents": []},
         ]
         result = self._cedar.is_authorized(request, self.policies, entities)
-        pids = tuple(result.diagnostics.reasons)
+        # Cedar reports determining policies in no stable order: use file order
+        pids = tuple(sorted(result.diagnostics.reasons, key=lambda p: self._order.get(p, -1)))
         errors = tuple(str(e) for e in result.diagnostics.errors)
         if result.allowed:
             outcome = "allow"

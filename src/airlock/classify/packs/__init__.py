@@ -213,6 +213,7 @@ def rule_from_config(data: dict[str, Any], where: str) -> Rule:
 def builtin_packs() -> list[Pack]:
     """Every built-in pack, in registry order."""
     from airlock.classify.packs import (
+        airlock_self,
         aws,
         azure,
         cloud_paas,
@@ -228,8 +229,8 @@ def builtin_packs() -> list[Pack]:
     )
 
     packs: list[Pack] = []
-    for module in (filesystem, git, databases, http_clients, railway, aws, gcloud, azure,
-                   kubernetes, terraform, containers, cloud_paas):
+    for module in (airlock_self, filesystem, git, databases, http_clients, railway, aws, gcloud,
+                   azure, kubernetes, terraform, containers, cloud_paas):
         packs.extend(module.PACKS)
     return packs
 
