@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
             code = try_daemon(args, reads_stdin)
             if code is not None:
                 return code
+            spawn_daemon()  # answered here this time; warm for the next call
         from airlock.check_cmd import main as check_main
 
         return check_main(args[1:])
