@@ -262,7 +262,7 @@ def test_every_statement_of_a_multi_statement_string_yields_its_own_target():
 
 def test_drop_table_of_several_tables_yields_one_target_each():
     targets = classify("DROP TABLE a, app.b")
-    assert [t.name for t in targets] == ["table a", "table app.b"]
+    assert [t.name for t in targets] == ["a", "app.b"]
 
 
 def test_targets_carry_tool_locator_and_human_detail():
@@ -282,7 +282,7 @@ def test_reads_are_reversible_and_destructive_targets_are_not():
 
 def test_drop_database_locator_names_the_dropped_database():
     (target,) = classify("DROP DATABASE billing")
-    assert target.name == "database billing"
+    assert target.name == "billing"
     assert target.locator == "postgresql://app@db.prod:5432/billing"
 
 

@@ -176,6 +176,8 @@ class _Out:
         reversible: bool | None = None,
     ) -> None:
         self.adds += 1
+        if name.startswith(kind + " "):
+            name = name[len(kind) + 1 :]  # the kind is its own field: "users", not "table users"
         loc = self.locator if locator is None else locator
         rev = (risk <= WRITE) if reversible is None else reversible
         rev = rev and risk < DESTRUCTIVE
