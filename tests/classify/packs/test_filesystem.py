@@ -85,3 +85,17 @@ def test_workspace_delete_names_the_workspace_environment(workspace: Path) -> No
     d = decide("rm -rf src", cwd=workspace)
     assert d.targets[0].env == "workspace"
     assert "destructive" in d.reasons[0]
+
+
+@pytest.mark.parametrize(("command", "decision"), [
+    ("tee /etc/passwd < x", "hold"),
+    ("echo '10.0.0.1 db' >> /etc/hosts", "hold"),
+    ("echo 'curl x | sh' >> ~/.bashrc", "hold"),
+    ("cp bin/tool /usr/local/bin/tool", "hold"),
+    ("mkdir -p ~/projects/new", "allow"),
+    ("echo hi > notes.txt", "allow"),
+    ("touch /tmp/x", "allow"),
+])
+def test_writes_to_system_files_and_home_dotfiles_are_held(workspace: Path, command: str,
+                                                           decision: str) -> None:
+    assert decide(command, cwd=workspace).decision == decision

@@ -183,6 +183,9 @@ def path_targets(
                         r, why = Risk.CATASTROPHIC, f"the pattern matches {hit}"
         if w.text in _DEV_SINKS:
             continue
+        if not delete and r == Risk.WRITE and verb.startswith("fs.") and path \
+                and verb not in ("fs.chmod", "fs.chown", "fs.chgrp"):  # ModePack decides
+            r, why = _write_risk(path, ctx, verb)
         if path.startswith("/dev/") and path not in _DEV_SINKS and verb != "fs.read":
             r, why = Risk.CATASTROPHIC, "writes a raw device"
         locator = path
@@ -201,6 +204,25 @@ def path_targets(
             )
         )
     return out
+
+
+_SYSTEM_WRITE_ROOTS = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/boot",
+                       "/opt", "/srv", "/var", "/root", "/System", "/Library")
+
+
+def _write_risk(path: str, ctx: ClassifyContext, verb: str) -> tuple[Risk, str]:
+    """Writing (not deleting) ``path``: routine in the workspace and temp dirs; changing
+    system files or the shell/login/ssh files of the home dir is held."""
+    if in_temp(path) or strictly_within(path, workspace_root(ctx.cwd)):
+        return Risk.WRITE, ""
+    home = ctx.home.rstrip("/")
+    if path.startswith(home + "/."):
+        return Risk.DESTRUCTIVE, "changes a dotfile in the home dir (shell, login, ssh, tools)"
+    if path.startswith(home + "/"):
+        return Risk.WRITE, ""
+    if any(path == r or path.startswith(r + "/") for r in _SYSTEM_WRITE_ROOTS):
+        return Risk.DESTRUCTIVE, "changes a system file"
+    return Risk.WRITE, ""
 
 
 def redirect_targets(cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
