@@ -176,3 +176,19 @@ def test_ordinary_emoji_are_not_held() -> None:
     c = ctx()
     parse_script("git commit -m '🎉 ship it {x}'", c)
     assert not c.flags
+
+
+def test_cd_moves_the_commands_that_follow_and_subshells_do_not_leak() -> None:
+    c = ctx("/work/proj")
+    cmds = parse_script("cd /etc && rm -rf ssl; (cd /tmp; ls); cat x | (cd /; ls); rm y", c)
+    assert [(x.program, x.cwd) for x in cmds] == [
+        ("cd", None), ("rm", "/etc"), ("cd", "/etc"), ("ls", "/tmp"), ("cat", "/etc"),
+        ("cd", "/etc"), ("ls", "/"), ("rm", "/etc")]
+
+
+def test_cd_to_somewhere_unknown_loses_the_directory() -> None:
+    from airlock.classify.command import UNKNOWN_CWD
+
+    c = ctx("/work/proj")
+    cmds = parse_script('cd "$DIR" && rm -rf build', c)
+    assert cmds[1].cwd == UNKNOWN_CWD

@@ -96,8 +96,9 @@ class Classifier:
                     ctx.flag("credential", f"raw credential literal in the request: {found_cred}")
             return classify_request(req, ctx, tool="http")
         if kind == "mcp":
-            ctx.unparsed("MCP tool calls are classified by the MCP proxy; none is configured")
-            return [_opaque(action, "MCP call")]
+            from airlock.classify.mcp import classify_mcp
+
+            return classify_mcp(action, ctx, self.registry)
         ctx.unparsed(f"unknown action kind {kind!r}")
         return [_opaque(action, f"unknown kind {kind}")]
 

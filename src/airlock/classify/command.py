@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from airlock.config import Config
 
 DYNAMIC = "\x00?"  # stands for text we cannot know statically (a variable, $(...), xargs input)
+UNKNOWN_CWD = "/\x00unknown-cwd"  # after `cd "$X"`: relative paths are somewhere unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ class SimpleCommand:
     stdin_unknown: bool = False  # stdin comes from something we cannot see (a pipe, a file)
     privileged: bool = False  # run under sudo/doas
     via: tuple[str, ...] = ()  # wrappers peeled off, outermost first
+    cwd: str | None = None  # where it runs, when an earlier `cd` moved it (UNKNOWN_CWD: lost)
 
     @property
     def program(self) -> str:
@@ -88,6 +90,7 @@ class SimpleCommand:
             stdin_unknown=self.stdin_unknown,
             privileged=self.privileged or via in ("sudo", "doas", "run0", "pkexec"),
             via=(*self.via, via),
+            cwd=self.cwd,
         )
 
 
@@ -103,6 +106,7 @@ class ClassifyContext:
     flags: list[Flag] = field(default_factory=list)  # shared with deeper contexts
     consumed: list[str] = field(default_factory=list)  # files read to classify (shared)
     registry: dict[str, Any] = field(default_factory=dict)  # program → Pack, for recursion
+    origin: str = ""  # the agent's own working directory: its workspace is found from here
 
     MAX_DEPTH = 8
 
@@ -116,7 +120,26 @@ class ClassifyContext:
             flags=self.flags,
             consumed=self.consumed,
             registry=self.registry,
+            origin=self.origin,
         )
+
+    def at(self, cwd: str) -> ClassifyContext:
+        """The same context for a command that an earlier ``cd`` moved to ``cwd``."""
+        ctx = self.deeper()
+        ctx.depth = self.depth
+        ctx.origin = self.origin or self.cwd
+        ctx.cwd = cwd
+        return ctx
+
+    @property
+    def cwd_unknown(self) -> bool:
+        return self.cwd.startswith(UNKNOWN_CWD)
+
+    def workspace(self) -> str:
+        """The agent's workspace: from where it started, not where a ``cd`` took it."""
+        from airlock.paths import workspace_root
+
+        return workspace_root(self.origin or self.cwd)
 
     def read_small_file(self, path: str, limit: int = 1 << 20) -> str | None:
         """The text of a small regular file the action names (``curl -d @body.json``,

@@ -60,6 +60,8 @@ Handler = Callable[[SimpleCommand, ClassifyContext, dict[str, Pack]], list[Targe
 
 def classify_command(cmd: SimpleCommand, ctx: ClassifyContext,
                      registry: dict[str, Pack]) -> list[Target]:
+    if cmd.cwd is not None and cmd.cwd != ctx.cwd:
+        ctx = ctx.at(cmd.cwd)  # an earlier `cd` in the same action moved it
     targets = _classify_program(cmd, ctx, registry)
     targets.extend(redirect_targets(cmd, ctx))
     credentials.check_command(cmd, ctx)
@@ -423,7 +425,7 @@ def _remote_command(cmd: SimpleCommand, ctx: ClassifyContext,
 
 def _host_mount(spec: str, ctx: ClassifyContext, prog: str) -> list[Target]:
     """``-v /:/host`` or ``--mount type=bind,source=/etc,…``: the host path exposed."""
-    from airlock.paths import is_critical, within, workspace_root
+    from airlock.paths import is_critical, within
 
     if "source=" in spec or "src=" in spec:
         fields = dict(p.partition("=")[::2] for p in spec.split(","))
@@ -434,7 +436,7 @@ def _host_mount(spec: str, ctx: ClassifyContext, prog: str) -> list[Target]:
         return []  # a named volume
     path = ctx.abspath(host)
     readonly = spec.endswith(":ro") or ",readonly" in spec or ",ro" in spec
-    ws = workspace_root(ctx.cwd)
+    ws = ctx.workspace()
     if readonly or within(path, ws) or not is_critical(path, home=ctx.home, workspace=ws):
         return []  # a project mounted into its container is routine
     return [Target(kind="directory", name=path, verb=f"{prog}.mount_host", risk=Risk.DESTRUCTIVE,

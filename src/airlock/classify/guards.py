@@ -192,9 +192,8 @@ def _check_data_dir_reads(cmd: SimpleCommand, ctx: ClassifyContext) -> None:
 
 
 def _repo_root(ctx: ClassifyContext) -> str:
-    from airlock.paths import workspace_root
 
-    return workspace_root(ctx.cwd)
+    return ctx.workspace()
 
 
 def touches_guard(path: str, ctx: ClassifyContext, *, subtree: bool = False) -> bool:

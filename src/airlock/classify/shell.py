@@ -14,6 +14,7 @@ action is then held, never allowed.
 from __future__ import annotations
 
 import codecs
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from typing import Any
 from airlock.classify import credentials
 from airlock.classify.command import (
     DYNAMIC,
+    UNKNOWN_CWD,
     ClassifyContext,
     Redirect,
     SimpleCommand,
@@ -96,12 +98,18 @@ class _Walker:
         self.vars = ctx.environ  # literal assignments seen so far (shared, sequential)
         self.commands: list[SimpleCommand] = []
         self.pending_after_heredoc: Any = None  # `cat <<EOF | psql`: the `| psql` part
+        self.cwd = ctx.cwd  # moved by `cd`; UNKNOWN_CWD once a `cd` goes somewhere unknown
 
     # ---- statements -------------------------------------------------------------
 
     def statement(self, node: Any, redirects: list[Redirect] | None = None) -> None:
         t = node.type
-        if t == "command":
+        if t in ("subshell", "command_substitution", "process_substitution"):
+            saved = self.cwd  # a `cd` in a subshell does not move its parent
+            for child in node.named_children:
+                self.statement(child, redirects)
+            self.cwd = saved
+        elif t == "command":
             self.command(node, redirects or [])
         elif t == "redirected_statement":
             self.redirected(node, redirects or [])
@@ -178,7 +186,9 @@ class _Walker:
     def pipeline(self, node: Any, redirects: list[Redirect]) -> None:
         prev_output: str | None = None
         first = True
+        saved = self.cwd  # every part of a pipeline runs in a subshell
         for child in node.named_children:
+            self.cwd = saved
             before = len(self.commands)
             self.statement(child, redirects if child is node.named_children[-1] else None)
             new = self.commands[before:]
@@ -191,6 +201,7 @@ class _Walker:
                         head.stdin_unknown = True
             prev_output = _known_output(new[-1]) if len(new) == 1 else None
             first = False
+        self.cwd = saved
 
     def redirected(self, node: Any, outer: list[Redirect]) -> None:
         body = node.child_by_field_name("body")
@@ -289,7 +300,10 @@ class _Walker:
                 continue
             else:
                 argv.extend(self.fields(child))
-        cmd = SimpleCommand(argv=argv, env=env, redirects=reds)
+        cmd = SimpleCommand(argv=argv, env=env, redirects=reds,
+                            cwd=None if self.cwd == self.ctx.cwd else self.cwd)
+        if cmd.program in ("cd", "pushd", "popd"):
+            self.change_directory(cmd)
         for r in reds:
             if r.body is not None:
                 cmd.stdin = r.body
@@ -301,6 +315,20 @@ class _Walker:
         self.pending_after_heredoc = None
         if after is not None:
             self.continue_pipeline(cmd, after)
+
+    def change_directory(self, cmd: SimpleCommand) -> None:
+        args = [w for w in cmd.args if not (w.text.startswith("-") and len(w.text) > 1
+                                            and not w.dynamic)]
+        if cmd.program == "popd" or (args and (args[0].dynamic or args[0].text == "-")):
+            self.cwd = UNKNOWN_CWD
+            return
+        target = args[0].text if args else self.ctx.home
+        if os.path.isabs(target):
+            self.cwd = os.path.normpath(target)
+        elif self.cwd.startswith(UNKNOWN_CWD):
+            self.cwd = UNKNOWN_CWD
+        else:
+            self.cwd = os.path.normpath(os.path.join(self.cwd, target))
 
     def continue_pipeline(self, head: SimpleCommand, node: Any) -> None:
         """``cmd <<EOF | next``: tree-sitter hangs ``| next`` under the heredoc."""

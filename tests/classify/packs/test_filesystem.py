@@ -99,3 +99,17 @@ def test_workspace_delete_names_the_workspace_environment(workspace: Path) -> No
 def test_writes_to_system_files_and_home_dotfiles_are_held(workspace: Path, command: str,
                                                            decision: str) -> None:
     assert decide(command, cwd=workspace).decision == decision
+
+
+@pytest.mark.parametrize(("command", "decision"), [
+    ("cd / && rm -rf bin", "deny"),        # /bin, not the workspace's bin/
+    ("cd / && rm -rf *", "deny"),
+    ("cd /opt/app && rm -rf bin", "hold"),
+    ('cd "$DIR" && rm -rf build', "hold"),  # build of an unknown directory
+    ("cd build && rm -rf out", "allow"),
+    ("(cd /tmp && rm -rf x); rm -rf src", "hold"),  # the subshell's cd does not leak
+    ("cd /tmp; rm -rf scratch", "allow"),
+])
+def test_paths_after_cd_are_resolved_where_the_command_runs(workspace: Path, command: str,
+                                                             decision: str) -> None:
+    assert decide(command, cwd=workspace).decision == decision

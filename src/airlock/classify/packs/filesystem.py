@@ -30,7 +30,7 @@ from airlock.classify.command import (
     split_options,
 )
 from airlock.classify.packs import Pack, rule
-from airlock.paths import REGENERABLE, in_temp, is_critical, strictly_within, workspace_root
+from airlock.paths import REGENERABLE, in_temp, is_critical, strictly_within
 
 _DEV_SINKS = frozenset(
     {
@@ -56,7 +56,7 @@ def program_target(cmd: SimpleCommand, ctx: ClassifyContext, risk: Risk) -> Targ
         verb=f"{prog}.run",
         risk=risk,
         tool=prog,
-        locator=f"path:{ctx.cwd}",
+        locator=f"path:{ctx.origin if ctx.cwd_unknown and ctx.origin else ctx.cwd}",
     )
 
 
@@ -86,7 +86,7 @@ def delete_risk(
     ``path`` is the directory the matches are in and ``last`` the pattern for them: a
     broad one (``*``) takes everything, a narrow one (``*.pyc``, ``__pycache__``) only
     the matching entries."""
-    ws = workspace_root(ctx.cwd)
+    ws = ctx.workspace()
     broad = not pattern or last in BROAD_PATTERNS
     if is_critical(path, home=ctx.home, workspace=ws) and broad and (recursive or not pattern):
         return Risk.CATASTROPHIC, "deletes a system, home or workspace root directory"
@@ -116,7 +116,7 @@ def _critical_match(text: str, ctx: ClassifyContext, limit: int = 500) -> str | 
     import glob as globmod
     import itertools
 
-    ws = workspace_root(ctx.cwd)
+    ws = ctx.workspace()
     for candidate in expand_braces(text):
         full = ctx.abspath(candidate)
         matches = itertools.islice(globmod.iglob(full), limit) if globmod.has_magic(full) \
@@ -150,7 +150,9 @@ def path_targets(
     matches are."""
     out: list[Target] = []
     for w in words:
-        unresolved = w.dynamic
+        # after `cd "$X"`, a relative path is somewhere we cannot know
+        unresolved = w.dynamic or (ctx.cwd_unknown and not os.path.isabs(w.text)
+                                   and not w.text.startswith("~"))
         pattern = w.glob or filtered
         prefix = _known_prefix(w) if (unresolved or pattern) else w.text
         last = "*"
@@ -207,13 +209,13 @@ def path_targets(
 
 
 _SYSTEM_WRITE_ROOTS = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/boot",
-                       "/opt", "/srv", "/var", "/root", "/System", "/Library")
+                       "/System", "/Library")
 
 
 def _write_risk(path: str, ctx: ClassifyContext, verb: str) -> tuple[Risk, str]:
     """Writing (not deleting) ``path``: routine in the workspace and temp dirs; changing
     system files or the shell/login/ssh files of the home dir is held."""
-    if in_temp(path) or strictly_within(path, workspace_root(ctx.cwd)):
+    if in_temp(path) or strictly_within(path, ctx.workspace()):
         return Risk.WRITE, ""
     home = ctx.home.rstrip("/")
     if path.startswith(home + "/."):
@@ -242,7 +244,7 @@ def redirect_targets(cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
             and path
             and os.path.isfile(path)
             and not in_temp(path)
-            and not strictly_within(path, workspace_root(ctx.cwd))
+            and not strictly_within(path, ctx.workspace())
         ):
             risk, why = Risk.DESTRUCTIVE, "overwrites an existing file outside the workspace"
         if w.dynamic:
@@ -310,7 +312,7 @@ class DdPack(Pack):
                 path = ctx.abspath(dest.text)
                 risk = Risk.CATASTROPHIC if path.startswith("/dev/") else Risk.DESTRUCTIVE
                 if not path.startswith("/dev/") and (
-                    in_temp(path) or strictly_within(path, workspace_root(ctx.cwd))
+                    in_temp(path) or strictly_within(path, ctx.workspace())
                 ):
                     risk = Risk.WRITE
                 targets.extend(
@@ -357,7 +359,7 @@ class ModePack(Pack):
         recursive = "-R" in options or "--recursive" in options
         paths = positionals[1:] if "--reference" not in options else positionals
         out: list[Target] = []
-        ws = workspace_root(ctx.cwd)
+        ws = ctx.workspace()
         for t in path_targets(
             paths, ctx, verb=f"fs.{cmd.program}", risk=Risk.WRITE, tool=cmd.program
         ):
@@ -401,7 +403,7 @@ class CopyMovePack(Pack):
         if prog == "truncate":
             takes = {"-s", "--size", "-r", "--reference"}
         positionals, options = split_options(cmd.args, takes)
-        ws = workspace_root(ctx.cwd)
+        ws = ctx.workspace()
         if prog in ("touch", "mkdir", "tee", "ln", "install"):
             files = positionals
             if prog == "ln":
