@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shlex
 from pathlib import Path
 
@@ -11,12 +10,9 @@ import pytest
 from airlock.action import Risk, Target
 from airlock.classify.command import DYNAMIC, ClassifyContext, SimpleCommand, Word
 from airlock.classify.packs.containers import PACKS
+from tests.classify.packs.support import word
 
-
-def _word(token: str) -> Word:
-    """``$NAME`` stands for a variable the classifier cannot see."""
-    text = re.sub(r"\$\w+", DYNAMIC, token)
-    return Word(text, dynamic=text != token)
+_word = word
 
 
 def classify(

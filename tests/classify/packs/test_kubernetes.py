@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import re
-import shlex
 from pathlib import Path
 
 import pytest
 
 from airlock.action import Risk, Target
-from airlock.classify.command import DYNAMIC, ClassifyContext, SimpleCommand, Word
 from airlock.classify.packs.kubernetes import PACKS, canonical_kind
+from tests.classify.packs.support import run_pack, word
 
-
-def _word(token: str) -> Word:
-    """``$NAME`` stands for a variable the classifier cannot see."""
-    text = re.sub(r"\$\w+", DYNAMIC, token)
-    return Word(text, dynamic=text != token)
+_word = word
 
 
 def classify(line: str, tmp_path: Path, env: dict[str, str] | None = None) -> list[Target]:
-    cmd = SimpleCommand(
-        argv=[_word(x) for x in shlex.split(line)],
-        env={k: Word(v) for k, v in (env or {}).items()},
-    )
-    pack = next(p for p in PACKS if cmd.program in p.programs)
-    return pack.classify(cmd, ClassifyContext(cwd=str(tmp_path), home="/root"))
+    return run_pack(PACKS, line, tmp_path, env)
 
 
 def worst(targets: list[Target]) -> Target:

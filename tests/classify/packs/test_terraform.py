@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import re
 import shlex
 from pathlib import Path
 
 import pytest
 
 from airlock.action import Risk, Target
-from airlock.classify.command import DYNAMIC, ClassifyContext, SimpleCommand, Word
+from airlock.classify.command import ClassifyContext, SimpleCommand
 from airlock.classify.packs.terraform import PACKS
+from tests.classify.packs.support import word
 
-
-def _word(token: str) -> Word:
-    """``$NAME`` stands for a variable the classifier cannot see."""
-    text = re.sub(r"\$\w+", DYNAMIC, token)
-    return Word(text, dynamic=text != token)
+_word = word
 
 
 def classify(
