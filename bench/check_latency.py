@@ -144,7 +144,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=40)
     args = parser.parse_args()
-    base = Path(tempfile.mkdtemp(prefix="airlock-bench-", dir=str(ROOT)))
+    # not under /tmp: Airlock treats temp dirs as a sandbox
+    sys.path.insert(0, str(ROOT))
+    from tests.wsbase import WS_BASE
+
+    base = Path(tempfile.mkdtemp(prefix="airlock-bench-", dir=str(WS_BASE)))
     try:
         ws = make_workspace(base)
         in_process(ws)

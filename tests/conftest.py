@@ -12,8 +12,9 @@ os.environ["AIRLOCK_NO_DAEMON"] = "1"
 os.environ.pop("AIRLOCK_CONFIG", None)
 # git run by any test (or by a command a test lets Airlock run) must never climb into the
 # checkout the suite runs from: test workspaces live under .pytest_ws.
-os.environ["GIT_CEILING_DIRECTORIES"] = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".pytest_ws")
+from tests.wsbase import WS_BASE  # noqa: E402
+
+os.environ["GIT_CEILING_DIRECTORIES"] = str(WS_BASE)
 
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
@@ -23,7 +24,7 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-_WS_BASE = Path(__file__).resolve().parent.parent / ".pytest_ws"
+_WS_BASE = WS_BASE
 
 
 @pytest.fixture

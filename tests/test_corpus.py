@@ -53,7 +53,8 @@ from airlock.pipeline import Checker
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 CONFIG = CORPUS / "airlock.toml"
-WS_BASE = Path(__file__).resolve().parent.parent / ".pytest_ws"
+from tests.wsbase import WS_BASE  # noqa: E402
+
 FIELDS = {"command", "kind", "dialect", "scope", "database", "expect", "why", "xfail"}
 OBFUSCATION_FILE = "obfuscation.jsonl"
 ORDINARY_FILE = "ordinary.jsonl"
