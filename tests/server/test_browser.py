@@ -45,7 +45,8 @@ def test_human_signs_in_types_the_name_watches_cooldown_and_aborts(
         page.click("button[type=submit]")
         page.wait_for_url(f"**/r/{first}")
         assert "rm -rf /srv/app/uploads" in page.inner_text("#command")
-        assert page.inner_text("#safety-net").startswith("none yet")
+        net = page.inner_text("#safety-net")
+        assert "snapshot" in net.lower() and "/srv/app/uploads" in net, net
 
         page.fill("#confirm_name", "/srv/app/upload")  # wrong: one letter short
         page.click("#approve")

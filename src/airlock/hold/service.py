@@ -32,7 +32,7 @@ from airlock.ledger import Ledger
 from airlock.store.db import Store
 from airlock.store.models import approvals, requests
 
-SAFETY_NET_NONE = "none yet: the protect stage (snapshots, quarantine) does not exist yet"
+SAFETY_NET_NONE = "no destructive target: nothing to snapshot"
 KINDS = ("shell", "sql", "http", "mcp")
 
 
@@ -76,6 +76,17 @@ class HoldService:
         self.checker = checker
         self.notifier = notifier or Notifier([])
         self.base_url = base_url.rstrip("/")
+        self._protector: Any = None
+
+    def protector(self) -> Any:
+        """The protect stage (built on first use from the config's data dir)."""
+        if self._protector is None:
+            from airlock.protect.engine import Protector
+            from airlock.protect.settings import load
+
+            cfg = self.settings.config
+            self._protector = Protector(load(cfg.data_dir, cfg.path))
+        return self._protector
 
     # ---- agent side ------------------------------------------------------------------
 
@@ -106,10 +117,16 @@ class HoldService:
                 .order_by(requests.c.created_at.desc())).mappings().all()
         for row in rows:
             state = S.effective(row, now)
-            if state == S.READY and self._claim(row["id"], agent, fp, action):
-                return {"decision": "allow", "fingerprint": fp, "request": row["id"],
-                        "reasons": [f"approved request {row['id']}: this exact action may "
-                                    "run once, now"]}
+            if state == S.READY:
+                # G4: the safety net first (snapshot -> verify -> record); only then allow.
+                protected, refusal = self._protect(row, agent, fp, action)
+                if refusal is not None:
+                    return refusal
+                if self._claim(row["id"], agent, fp, action):
+                    return {"decision": "allow", "fingerprint": fp, "request": row["id"],
+                            "safety_net": protected,
+                            "reasons": [f"approved request {row['id']}: this exact action "
+                                        "may run once, now"]}
             if state in (S.PENDING, S.COOLING):
                 with self.store.write() as conn:
                     self.ledger.append(conn, "submitted", agent.agent, row["id"],
@@ -137,7 +154,8 @@ class HoldService:
                 self.ledger.append(conn, "held", "airlock", rid,
                                    {"environment": plan.environment,
                                     "approvers": plan.approvers, "cooldown": plan.cooldown,
-                                    "confirm_name": plan.confirm_name})
+                                    "confirm_name": plan.confirm_name,
+                                    "safety_net": self._plan_net(decision)})
         out: dict[str, Any] = {"fingerprint": fp, **decision.to_json()}
         if rid is not None:
             self.notifier.notify(f"Airlock: {agent.agent} is waiting for approval",
@@ -154,6 +172,56 @@ class HoldService:
         except Exception as exc:  # noqa: BLE001 - fail closed: undecidable is held
             return Decision("hold", Risk.CATASTROPHIC, [],
                             [f"airlock could not decide ({type(exc).__name__}); held"])
+
+    def _plan_net(self, decision: Decision) -> list[dict[str, Any]]:
+        try:
+            plan: list[dict[str, Any]] = self.protector().plan(decision.targets)
+            return plan
+        except Exception as exc:  # noqa: BLE001 - the plan is advisory; protect() decides
+            return [{"does": f"cannot plan the safety net: {exc}"}]
+
+    def _protect(self, row: Any, agent: AgentPrincipal, fp: str, action: Action
+                 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """Snapshot and verify every destructive target of a ready request. On failure the
+        request becomes ``failed`` with the reason, and the answer is a refusal."""
+        rid = row["id"]
+        try:
+            protector = self.protector()
+            from airlock.protect import journal
+
+            last = [0.0]
+
+            def report(phase: str, done: int, total: int) -> None:
+                now = time.monotonic()
+                if now - last[0] > 0.5:
+                    last[0] = now
+                    journal.write_progress(protector.settings.journal_dir, rid,
+                                           {"phase": phase, "done": done, "total": total,
+                                            "at": time.time()})
+
+            records: list[dict[str, Any]] = protector.protect(
+                self.checker.check(action).targets, rid, report)
+        except Exception as exc:  # noqa: BLE001 - fail closed: no verified snapshot, no run
+            reason = str(exc) or type(exc).__name__
+            now = time.time()
+            with self.store.write() as conn:
+                res = conn.execute(update(requests).where(requests.c.id == rid,
+                                                          requests.c.state.in_(S.CLAIMABLE))
+                                   .values(state=S.FAILED, updated_at=now, ended_by="airlock"))
+                if res.rowcount == 1:
+                    self.ledger.append(conn, "protect-failed", "airlock", rid,
+                                       {"reason": reason[:1000]})
+                    self.ledger.append(conn, S.FAILED, "airlock", rid,
+                                       {"from": row["state"], "reason": "safety net failed"})
+            self.notifier.notify(f"Airlock: request {rid} failed: no safety net",
+                                 f"{reason}\n{self.url(rid)}")
+            return [], {"decision": "deny", "fingerprint": fp, "request": rid,
+                        "state": S.FAILED, "url": self.url(rid),
+                        "reasons": ["the safety net could not be put in place, so the approved "
+                                    f"action may not run: {reason}"]}
+        with self.store.write() as conn:
+            self.ledger.append(conn, "protected", "airlock", rid, {"records": records})
+        return records, None
 
     def _claim(self, rid: str, agent: AgentPrincipal, fp: str, action: Action) -> bool:
         now = time.time()
@@ -230,9 +298,29 @@ class HoldService:
             raise NotFound(rid)
         names = conn.execute(select(approvals.c.username).where(approvals.c.request_id == rid)
                              .order_by(approvals.c.at)).scalars().all()
-        return self._render(row, list(names), count_humans(conn))
+        return self._render(row, list(names), count_humans(conn), self._net_entries(conn, rid))
 
-    def _render(self, row: Any, approvers: list[str], humans: int) -> dict[str, Any]:
+    def _net_entries(self, conn: Connection, rid: str) -> dict[str, Any]:
+        """The safety net of a request, from the ledger: its plan, then what was done."""
+        from airlock.store.models import ledger as ledger_t
+
+        out: dict[str, Any] = {}
+        rows = conn.execute(select(ledger_t.c.kind, ledger_t.c.payload)
+                            .where(ledger_t.c.request_id == rid,
+                                   ledger_t.c.kind.in_(("held", "protected", "protect-failed")))
+                            .order_by(ledger_t.c.seq)).all()
+        for kind, payload in rows:
+            body = json.loads(payload)
+            if kind == "held":
+                out["plan"] = body.get("safety_net", [])
+            elif kind == "protected":
+                out["records"] = body.get("records", [])
+            else:
+                out["failed"] = body.get("reason", "")
+        return out
+
+    def _render(self, row: Any, approvers: list[str], humans: int,
+                net: dict[str, Any] | None = None) -> dict[str, Any]:
         now = time.time()
         state = S.effective(row, now)
         remaining = 0.0
@@ -250,8 +338,33 @@ class HoldService:
             "expires_at": row["expires_at"], "pending_until": row["pending_until"],
             "created_at": row["created_at"], "claimed_at": row["claimed_at"],
             "ended_by": row["ended_by"], "url": self.url(row["id"]),
-            "safety_net": SAFETY_NET_NONE,
+            "safety_net": self._net_summary(net or {}),
+            "safety_net_plan": (net or {}).get("plan", []),
+            "safety_net_records": (net or {}).get("records"),
+            "safety_net_failed": (net or {}).get("failed"),
+            "safety_net_progress": self._net_progress(row["id"], state),
         }
+
+    @staticmethod
+    def _net_summary(net: dict[str, Any]) -> str:
+        if net.get("failed"):
+            return f"FAILED, so the action was not allowed: {net['failed']}"
+        if net.get("records") is not None:
+            done = [f"{r['kind']} snapshot {r['snapshot']} of {r['target']} verified "
+                    f"({r['size']} bytes, sha256 {r['sha256'][:12]})"
+                    for r in net["records"] if r.get("snapshot")]
+            return "; ".join(done) or "nothing needed a snapshot"
+        plan = [str(p.get("does", "")) for p in net.get("plan", [])]
+        return "; ".join(plan) if plan else SAFETY_NET_NONE
+
+    def _net_progress(self, rid: str, state: str) -> dict[str, Any] | None:
+        if state != S.READY or self._protector is None:
+            return None
+        from airlock.protect import journal
+
+        progress: dict[str, Any] | None = journal.read_progress(
+            self._protector.settings.journal_dir, rid)
+        return progress
 
     def list(self, only_open: bool = True, limit: int = 100) -> list[dict[str, Any]]:
         with self.store.read() as conn:
@@ -265,7 +378,8 @@ class HoldService:
                 names = conn.execute(select(approvals.c.username)
                                      .where(approvals.c.request_id == row["id"])
                                      ).scalars().all()
-                out.append(self._render(row, list(names), humans))
+                out.append(self._render(row, list(names), humans,
+                                        self._net_entries(conn, row["id"])))
         return [r for r in out if not only_open or r["state"] in S.OPEN]
 
     # ---- human side ------------------------------------------------------------------

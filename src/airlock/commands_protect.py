@@ -1,0 +1,167 @@
+"""``airlock undo``, ``snapshots``, ``restore``, ``doctor``, ``purge``: the protect stage
+on the command line (see docs/safety-net.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from airlock.protect.engine import Protector
+
+
+def _protector(config_path: str | None) -> Protector:
+    from airlock.config import ConfigError, load_config
+    from airlock.protect.engine import Protector
+    from airlock.protect.settings import load
+
+    try:
+        cfg = load_config(config_path)
+        return Protector(load(cfg.data_dir, cfg.path))
+    except ConfigError as exc:
+        click.echo(f"airlock: {exc}", err=True)
+        sys.exit(2)
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar on stderr, fed by the nets' (phase, done, total) reports."""
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda phase, done, total: None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                  TransferSpeedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def report(phase: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{label}: {phase}", completed=done,
+                       total=total or None)
+
+        yield report
+
+
+def _fail(exc: Exception, code: int = 1) -> None:
+    click.echo(f"airlock: {exc}", err=True)
+    sys.exit(code)
+
+
+def register(cli: click.Group) -> None:
+    from airlock.protect import ProtectError, RestoreRefused
+
+    @cli.command()
+    @click.argument("request_id")
+    @click.option("--to", "to", help="restore here instead of the original name")
+    @click.option("--force", is_flag=True, help="git: overwrite changes made after the snapshot")
+    @click.option("--config", "config_path", help="airlock.toml to use")
+    def undo(request_id: str, to: str | None, force: bool, config_path: str | None) -> None:
+        """Bring back what REQUEST_ID destroyed: from quarantine when possible, else from
+        its snapshot. Refuses to overwrite anything that exists now under the same name."""
+        p = _protector(config_path)
+        try:
+            for line in p.undo(request_id, to, force):
+                click.echo(line)
+        except RestoreRefused as exc:
+            _fail(exc, 4)
+        except ProtectError as exc:
+            _fail(exc)
+
+    @cli.command()
+    @click.option("--request", "request_id", help="only this request's snapshots")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.option("--config", "config_path", help="airlock.toml to use")
+    def snapshots(request_id: str | None, as_json: bool, config_path: str | None) -> None:
+        """List the verified snapshots in the store (a partial one is never listed)."""
+        p = _protector(config_path)
+        try:
+            ms = p.snapshots(request_id)
+        except ProtectError as exc:
+            _fail(exc)
+            return
+        if as_json:
+            click.echo(json.dumps([{**m.summary(), "request": m.request} for m in ms],
+                                  indent=1))
+            return
+        if not ms:
+            click.echo(f"no snapshots in {p.store.location()}")
+        for m in ms:
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(m.created_at))
+            click.echo(f"{m.id}  {when}  {m.kind:<9} {m.size:>12,d} B  "
+                       f"req={m.request or '-':<10}  {m.verb:<20} {m.name}")
+
+    @cli.command()
+    @click.argument("snapshot_id")
+    @click.option("--to", "to", required=True,
+                  help="a new path (directory/git/sqlite) or database name (postgres/mysql)")
+    @click.option("--config", "config_path", help="airlock.toml to use")
+    def restore(snapshot_id: str, to: str, config_path: str | None) -> None:
+        """Restore one snapshot into a new place (never over an existing one)."""
+        p = _protector(config_path)
+        try:
+            with _progress(f"restore {snapshot_id}") as report:
+                where = p.restore(snapshot_id, to, report)
+            click.echo(f"restored {snapshot_id} into {where}")
+        except RestoreRefused as exc:
+            _fail(exc, 4)
+        except ProtectError as exc:
+            _fail(exc)
+
+    @cli.command()
+    @click.option("--json", "as_json", is_flag=True)
+    @click.option("--config", "config_path", help="airlock.toml to use")
+    def doctor(as_json: bool, config_path: str | None) -> None:
+        """Probe the safety net: the store's independence, and the newest snapshot of each
+        kind restored into a scratch place with its checksums compared. Exit 1 on any
+        finding."""
+        p = _protector(config_path)
+        results = p.doctor()
+        if as_json:
+            click.echo(json.dumps([{"ok": ok, "check": text} for ok, text in results],
+                                  indent=1))
+        else:
+            for ok, text in results:
+                click.echo(f"{'ok  ' if ok else 'FAIL'}  {text}")
+        sys.exit(0 if all(ok for ok, _ in results) else 1)
+
+    @cli.command()
+    @click.option("--request", "request_id", help="only this request's quarantine")
+    @click.option("--dry-run", is_flag=True, help="only say what would be purged")
+    @click.option("--yes", is_flag=True, help="do it (otherwise: the dry run)")
+    @click.option("--config", "config_path", help="airlock.toml to use")
+    def purge(request_id: str | None, dry_run: bool, yes: bool, config_path: str | None) -> None:
+        """Drop quarantined resources whose retention window has passed."""
+        p = _protector(config_path)
+        due = p.purgeable()
+        if request_id:
+            due = [(r, q) for r, q in due if r == request_id]
+        if not due:
+            click.echo("nothing is past its retention window")
+            return
+        for rid, q in due:
+            click.echo(f"{rid}: {q.get('kind')} {q.get('name')} at {q.get('quarantine')}")
+        if dry_run or not yes:
+            click.echo("(dry run: add --yes to purge)")
+            return
+        for rid in sorted({r for r, _ in due}):
+            for line in p.purge(rid):
+                click.echo(line)
+        _log_purge(p, due)
+
+
+def _log_purge(p: Any, due: list[tuple[str, dict[str, Any]]]) -> None:
+    import os
+
+    path = os.path.join(p.settings.journal_dir, "purge.log")
+    with open(path, "a", encoding="utf-8") as fh:
+        for rid, q in due:
+            fh.write(json.dumps({"at": time.time(), "request": rid,
+                                 "quarantine": q.get("quarantine")}) + "\n")
