@@ -14,9 +14,22 @@ def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -> None
     store.migrate()  # a second start does nothing
     names = set(inspect(store.engine).get_table_names())
     assert {"humans", "agent_tokens", "requests", "approvals", "ledger", "ledger_head",
-            "ledger_checkpoints", "alembic_version"} <= names
+            "ledger_checkpoints", "provider_secrets", "alembic_version"} <= names
     with store.read() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    assert version == _head(), "a start must leave the schema at the newest migration"
+
+
+def _head() -> str:
+    """The newest revision shipped in the package (exactly one head)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", "airlock.store:migrations")
+    heads = ScriptDirectory.from_config(cfg).get_heads()
+    assert len(heads) == 1, f"migrations have several heads: {heads}"
+    return heads[0]
 
 
 def test_default_database_is_sqlite_in_the_data_dir(tmp_path: Path) -> None:

@@ -111,14 +111,19 @@ def create_app(ctx: ServerContext) -> FastAPI:
     from airlock.server.ui import router
 
     app.include_router(router)
+
+    from airlock.broker.proxy import router as proxy_router  # the execute stage: /proxy/
+
+    app.include_router(proxy_router(ctx))
     return app
 
 
 def _agent_view(view: dict[str, Any]) -> dict[str, Any]:
     keep = ("id", "state", "agent", "fingerprint", "action", "decision", "environment",
             "required_approvers", "approvals", "cooldown_until", "cooldown_remaining",
-            "expires_at", "created_at", "claimed_at", "url")
-    out = {k: view[k] for k in keep}
+            "expires_at", "created_at", "claimed_at", "url", "safety_net",
+            "safety_net_plan", "safety_net_records", "safety_net_failed")
+    out = {k: view[k] for k in keep if k in view}
     if view["state"] == S.READY:
         out["next"] = "re-submit exactly the same action to POST /v1/actions: it is allowed once"
     return out

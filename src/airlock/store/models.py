@@ -55,6 +55,18 @@ agent_tokens = Table(
     Column("created_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
     Column("revoked", Boolean, nullable=False, default=False),
+    # added by migration 0002_broker (airlock.broker.tokens): JSON list of allow patterns
+    # (NULL: no API grants) and the token this one was attenuated from.
+    Column("allow", Text, nullable=True),
+    Column("parent_id", String(32), nullable=True),
+)
+
+provider_secrets = Table(
+    "provider_secrets", metadata,
+    Column("name", String(128), primary_key=True),
+    Column("ciphertext", Text, nullable=False),  # Fernet token; the key is not in the DB
+    Column("created_at", Float, nullable=False),
+    Column("created_by", String(64), nullable=False),
 )
 
 requests = Table(

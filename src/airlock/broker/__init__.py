@@ -1,0 +1,1 @@
+"""The execute stage for HTTP APIs: scoped tokens, provider secrets, the proxy."""

@@ -1,0 +1,221 @@
+"""Scoped agent tokens: environment × resource pattern × verb, expiring, revocable.
+
+The scheme is *opaque tokens stored hashed, with server-side attenuation* (see
+``docs/tokens.md`` for why not Biscuit or macaroons). A token is ``alk_`` + 32 random
+bytes; only its sha256 is stored, in ``agent_tokens`` beside:
+
+- ``scope``  the one environment it may touch (``None``: not confined by the token);
+- ``allow``  a JSON list of grant patterns ``PROVIDER:KIND.VERB`` (globs), e.g.
+  ``railway:domain.*``, ``railway:*.read``, ``railway:volume.volumeDelete``. ``VERB``
+  matches the operation's name, or is a risk class (``read``, ``write``, ``destructive``,
+  ``catastrophic``) that covers that class and the ones below it. ``NULL``: no API grants;
+- ``parent_id`` the token it was attenuated from.
+
+Attenuation works like a macaroon's caveats: a child token is checked against its own
+grants *and every ancestor's*, its expiry is the earliest in the chain, and revoking or
+expiring an ancestor kills it. So whatever the holder writes into the child, it can never
+do more than its parent.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from airlock.action import Risk
+from airlock.hold.identity import TOKEN_PREFIX, AgentPrincipal
+from airlock.ledger import Ledger
+from airlock.store.db import Store
+from airlock.store.models import agent_tokens
+
+PATTERN_RE = re.compile(r"^[A-Za-z0-9_*?\-]+:[A-Za-z0-9_*?\-]+\.[A-Za-z0-9_*?\-]+$")
+RISKS = {r.label: r for r in Risk}
+MAX_CHAIN = 8
+
+
+class TokenError(ValueError):
+    """A token operation that is not allowed; the message says why."""
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def check_pattern(pattern: str) -> str:
+    p = pattern.strip()
+    if p == "*":
+        return "*:*.*"
+    if not PATTERN_RE.match(p):
+        raise TokenError(f"bad grant pattern {pattern!r}: use PROVIDER:KIND.VERB, e.g. "
+                         "railway:domain.*, railway:*.read, railway:volume.volumeDelete")
+    return p
+
+
+def pattern_matches(pattern: str, provider: str, kind: str, op: str, risk: Risk) -> bool:
+    prov, _, rest = pattern.partition(":")
+    pkind, _, verb = rest.partition(".")
+    if not fnmatch.fnmatchcase(provider, prov) or not fnmatch.fnmatchcase(kind, pkind):
+        return False
+    if verb in RISKS:
+        return risk <= RISKS[verb]
+    return fnmatch.fnmatchcase(op, verb)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One link of a token chain: what that token allows."""
+
+    token_id: str
+    scope: str | None
+    allow: tuple[str, ...] | None
+    expires_at: float
+
+    def describe(self) -> str:
+        what = ", ".join(self.allow) if self.allow else "no API calls"
+        return f"{what} in {self.scope or 'any environment'}"
+
+
+@dataclass(frozen=True)
+class TokenPrincipal:
+    """An agent as a token proves it, with the whole attenuation chain (self first)."""
+
+    agent: AgentPrincipal
+    chain: tuple[Grant, ...] = field(default=())
+
+    @property
+    def token_id(self) -> str:
+        return self.agent.token_id
+
+    @property
+    def scope(self) -> str | None:
+        return self.agent.scope
+
+    @property
+    def expires_at(self) -> float:
+        return min(g.expires_at for g in self.chain)
+
+    def permits(self, provider: str, kind: str, op: str, risk: Risk, env: str | None,
+                has_id: bool) -> str | None:
+        """None when every link of the chain allows it, else the plain reason why not."""
+        for g in self.chain:
+            why = []
+            if g.scope and has_id and env != g.scope:
+                why.append(f"this token is scoped to {g.scope}; {kind} is in "
+                           f"{env or 'an unknown environment'}")
+            if not g.allow:
+                why.append(f"token {g.token_id} carries no API grants (issue one with "
+                           "--allow PROVIDER:KIND.VERB)")
+            elif not any(pattern_matches(p, provider, kind, op, risk) for p in g.allow):
+                why.append(f"token {g.token_id} allows {', '.join(g.allow)}; "
+                           f"{provider}:{kind}.{op} ({risk.label}) is outside it")
+            if why:
+                return "; ".join(why)
+        return None
+
+
+def issue(store: Store, ledger: Ledger, agent: str, scope: str | None, allow: list[str],
+          ttl: float, owner: str | None = None, issued_by: str = "cli",
+          parent_id: str | None = None) -> tuple[str, str]:
+    """A new token: (token id, the token — shown once; only its hash is stored)."""
+    if ttl <= 0:
+        raise TokenError("ttl must be positive")
+    patterns = [check_pattern(p) for p in allow]
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token_id = secrets.token_hex(6)
+    now = time.time()
+    with store.write() as conn:
+        conn.execute(insert(agent_tokens).values(
+            id=token_id, token_hash=_sha(token), agent=agent, scope=scope, owner=owner,
+            created_at=now, expires_at=now + ttl, revoked=False,
+            allow=json.dumps(patterns) if patterns else None, parent_id=parent_id))
+        ledger.append(conn, "token-issued", issued_by,
+                      payload={"token_id": token_id, "agent": agent, "scope": scope,
+                               "allow": patterns, "owner": owner, "parent": parent_id,
+                               "expires_at": now + ttl})
+    return token_id, token
+
+
+def _grant(row: Any) -> Grant:
+    allow = tuple(json.loads(row["allow"])) if row["allow"] else None
+    return Grant(row["id"], row["scope"], allow, float(row["expires_at"]))
+
+
+def lookup(store: Store, token: str, now: float | None = None) -> TokenPrincipal | None:
+    """The principal a bearer token stands for, or None (unknown, tampered, expired,
+    revoked — or any ancestor expired or revoked)."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    now = time.time() if now is None else now
+    with store.read() as conn:
+        row = conn.execute(select(agent_tokens).where(
+            agent_tokens.c.token_hash == _sha(token))).mappings().first()
+        if row is None:
+            return None
+        first = row
+        chain: list[Grant] = []
+        while row is not None and len(chain) < MAX_CHAIN:
+            if row["revoked"] or row["expires_at"] < now:
+                return None
+            chain.append(_grant(row))
+            if not row["parent_id"]:
+                break
+            row = conn.execute(select(agent_tokens).where(
+                agent_tokens.c.id == row["parent_id"])).mappings().first()
+            if row is None:
+                return None
+        else:
+            return None
+    principal = AgentPrincipal(first["id"], first["agent"], first["scope"], first["owner"])
+    return TokenPrincipal(principal, tuple(chain))
+
+
+def attenuate(store: Store, ledger: Ledger, token: str, allow: list[str] | None = None,
+              scope: str | None = None, ttl: float | None = None) -> tuple[str, str]:
+    """A narrower child of ``token``, asked for by its holder. The child can only narrow:
+    it is checked against the parent's grants as well as its own."""
+    parent = lookup(store, token)
+    if parent is None:
+        raise TokenError("the token is not valid (unknown, expired or revoked)")
+    if parent.scope and scope and scope != parent.scope:
+        raise TokenError(f"cannot widen: the token is scoped to {parent.scope}")
+    remaining = parent.expires_at - time.time()
+    life = remaining if ttl is None else min(ttl, remaining)
+    own = list(parent.chain[0].allow or ()) if allow is None else allow
+    return issue(store, ledger, parent.agent.agent, scope or parent.scope, own, life,
+                 parent.agent.owner, issued_by=parent.agent.agent,
+                 parent_id=parent.token_id)
+
+
+def revoke(store: Store, ledger: Ledger, token_id: str, by: str = "cli") -> int:
+    """Revoke a token (its attenuated children die with it). Returns rows changed."""
+    with store.write() as conn:
+        res = conn.execute(update(agent_tokens).where(agent_tokens.c.id == token_id)
+                           .values(revoked=True))
+        if res.rowcount:
+            ledger.append(conn, "token-revoked", by, payload={"token_id": token_id})
+    return int(res.rowcount or 0)
+
+
+def listing(store: Store, include_dead: bool = False) -> list[dict[str, Any]]:
+    now = time.time()
+    with store.read() as conn:
+        rows = conn.execute(select(agent_tokens).order_by(agent_tokens.c.created_at)
+                            ).mappings().all()
+    out = []
+    for r in rows:
+        state = "revoked" if r["revoked"] else ("expired" if r["expires_at"] < now else "live")
+        if state != "live" and not include_dead:
+            continue
+        out.append({"id": r["id"], "agent": r["agent"], "scope": r["scope"],
+                    "allow": json.loads(r["allow"]) if r["allow"] else [],
+                    "owner": r["owner"], "parent": r["parent_id"], "state": state,
+                    "created_at": r["created_at"], "expires_at": r["expires_at"]})
+    return out

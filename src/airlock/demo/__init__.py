@@ -1,0 +1,1 @@
+"""Demos: the incident replayed against a local stand-in PaaS."""
