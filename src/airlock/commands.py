@@ -128,3 +128,15 @@ _register_serve(cli)
 from airlock.commands_hooks import register as _register_hooks  # noqa: E402
 
 _register_hooks(cli)
+
+from airlock.commands_mcp import register as _register_mcp  # noqa: E402
+
+_register_mcp(cli)
+
+from airlock.commands_protect import register as _register_protect  # noqa: E402
+
+_register_protect(cli)
+
+from airlock.commands_broker import register as _register_broker  # noqa: E402
+
+_register_broker(cli)

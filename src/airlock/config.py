@@ -140,7 +140,7 @@ def parse_config(data: dict[str, Any], path: str, text: str = "") -> Config:
     # [hold], [notify] and [serve] belong to the hold service (airlock.hold.settings),
     # which validates them itself.
     known = {"agent", "environments", "resources", "policy", "packs", "secrets", "airlock",
-             "hold", "notify", "serve"}
+             "hold", "notify", "serve", "mcp", "providers"}
     for key in data:
         if key not in known:
             raise err(f"unknown section [{key}] (expected one of {', '.join(sorted(known))})",

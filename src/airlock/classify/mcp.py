@@ -389,14 +389,16 @@ def classify_mcp(action: Action, ctx: ClassifyContext, registry: dict[str, Any])
                      f"to Airlock and not declared read-only in [mcp]{hint}")
         return [_opaque(call.server, call.tool, "unknown MCP tool")]
     targets = _by_pack(pack, call, action, ctx, registry)
-    if call.annotations.get("destructiveHint") is True and \
-            call.annotations.get("readOnlyHint") is not True:
-        # the server itself says it is destructive: never treat it as less
-        if all(t.risk < Risk.DESTRUCTIVE for t in targets):
-            targets.append(Target(kind="mcp-tool", name=f"{call.server}/{call.tool}",
-                                  verb="mcp.destructive_hint", risk=Risk.DESTRUCTIVE,
-                                  tool="mcp", locator=_tool_locator(call),
-                                  detail="the server marks this tool destructiveHint"))
+    # A tool declared read-only by name that its own server calls destructive: the two
+    # disagree, so a human decides. (Where the arguments were classified — SQL, paths,
+    # shell, HTTP — what they do counts, not the server's label.)
+    if pack.as_ in ("read", "risk") and call.annotations.get("destructiveHint") is True \
+            and call.annotations.get("readOnlyHint") is not True \
+            and all(t.risk < Risk.DESTRUCTIVE for t in targets):
+        targets.append(Target(kind="mcp-tool", name=f"{call.server}/{call.tool}",
+                              verb="mcp.destructive_hint", risk=Risk.DESTRUCTIVE,
+                              tool="mcp", locator=_tool_locator(call),
+                              detail="the server marks this tool destructiveHint"))
     return targets
 
 
