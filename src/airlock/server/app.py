@@ -60,14 +60,7 @@ def create_app(ctx: ServerContext) -> FastAPI:
                   lifespan=lifespan)
     app.state.ctx = ctx
 
-    @app.middleware("http")
-    async def headers(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/v1/health")
     def health() -> dict[str, Any]:
@@ -116,6 +109,32 @@ def create_app(ctx: ServerContext) -> FastAPI:
 
     app.include_router(proxy_router(ctx))
     return app
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response. A plain ASGI middleware: Starlette's
+    ``BaseHTTPMiddleware`` costs a task and a memory stream per request, and streamed
+    proxy responses would pass through it chunk by chunk."""
+
+    HEADERS = ((b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"),
+               (b"referrer-policy", b"no-referrer"), (b"cache-control", b"no-store"))
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self.HEADERS if k not in present]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _agent_view(view: dict[str, Any]) -> dict[str, Any]:
