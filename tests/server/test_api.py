@@ -331,3 +331,11 @@ def test_cli_lists_approves_and_verifies_the_ledger(make_airlock) -> None:  # ty
     assert bad_login.returncode == 5
     verify = airlock.cli("ledger", "verify")
     assert verify.returncode == 0 and verify.stdout.startswith("ok:"), verify.stdout
+
+
+def test_every_response_carries_the_security_headers(shared: Airlock) -> None:
+    for r in (httpx.get(f"{shared.url}/v1/health"), httpx.get(f"{shared.url}/login")):
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["referrer-policy"] == "no-referrer"
+        assert r.headers["cache-control"] == "no-store"
