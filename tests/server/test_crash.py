@@ -16,6 +16,15 @@ from tests.server.harness import Airlock
 CMD = "rm -rf /srv/important"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> str | None:
+    """Each crash test runs on the embedded SQLite and on a throwaway PostgreSQL."""
+    if request.param == "sqlite":
+        return None
+    url: str = request.getfixturevalue("pg_database")
+    return url
+
+
 def _claims(airlock: Airlock, rid: str) -> int:
     return sum(1 for e in ledger.entries(airlock.ctx.store)
                if e["kind"] == "execution-claimed" and e["request_id"] == rid)
@@ -23,13 +32,13 @@ def _claims(airlock: Airlock, rid: str) -> int:
 
 @pytest.mark.slow
 def test_sigkill_mid_cooldown_then_restart_keeps_the_cooldown(
-        make_airlock) -> None:  # type: ignore[no-untyped-def]
+        make_airlock, database: str | None) -> None:  # type: ignore[no-untyped-def]
     airlock: Airlock = make_airlock(config="""
         [hold]
         production_approvers = 1
         cooldown_production = 3
         cooldown_default = 3
-        """)
+        """, database=database)
     airlock.human("alice")
     proc = airlock.start()
     token = airlock.token()
@@ -55,13 +64,14 @@ def test_sigkill_mid_cooldown_then_restart_keeps_the_cooldown(
     ("claim-after-commit", "executed"),  # the claim committed: never again
 ])
 def test_sigkill_between_claim_and_record_never_allows_twice(
-        make_airlock, fault: str, state_after_restart: str) -> None:  # type: ignore[no-untyped-def]
+        make_airlock, fault: str, state_after_restart: str,
+        database: str | None) -> None:  # type: ignore[no-untyped-def]
     airlock: Airlock = make_airlock(config="""
         [hold]
         production_approvers = 1
         cooldown_production = 0
         cooldown_default = 0
-        """)
+        """, database=database)
     airlock.human("alice")
     proc = airlock.start(AIRLOCK_TEST_FAULT=fault)
     token = airlock.token()
