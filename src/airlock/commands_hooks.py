@@ -237,10 +237,43 @@ def _exec(text: str, run_argv: list[str], scope: str | None, timeout: float,
         click.echo(f"airlock: denied, not run: {'; '.join(decision.reasons)}", err=True)
         return EXIT_DENIED
     if decision.decision == "hold":
-        code = _wait_for_approval(action, decision.reasons, timeout)
+        approved: list[str] = []
+        code = _wait_for_approval(action, decision.reasons, timeout, approved)
         if code is not None:
             return code
+        if approved and approved[0]:
+            done = _quarantine_instead(checker.config, decision.targets, text, run_argv,
+                                       approved[0])
+            if done is not None:
+                return done
     return _run(run_argv)
+
+
+def _quarantine_instead(config: Any, targets: list[Any], text: str, run_argv: list[str],
+                        rid: str) -> int | None:
+    """G4: an approved ``rm -rf DIR`` / ``DROP DATABASE|TABLE|SCHEMA`` is performed as a
+    quarantine (instant, undoable) instead. None: not such an action, run it as it is."""
+    from airlock.protect import ProtectError
+    from airlock.protect.execute import is_plain_delete, perform, shell_argv
+
+    argv = shell_argv(text, run_argv)
+    if argv is None or not is_plain_delete(argv):
+        return None
+    try:
+        lines = perform(config, targets, rid)
+    except (ProtectError, OSError) as exc:
+        click.echo(f"airlock: request {rid}: the quarantine could not be done, so nothing was "
+                   f"run: {exc}", err=True)
+        return EXIT_INTERNAL
+    except Exception as exc:  # noqa: BLE001 - a database error: nothing else runs
+        click.echo(f"airlock: request {rid}: the quarantine failed, so nothing was run: "
+                   f"{type(exc).__name__}: {exc}", err=True)
+        return EXIT_INTERNAL
+    if lines is None:
+        return None
+    for line in lines:
+        click.echo(f"airlock: {line}", err=True)
+    return 0
 
 
 def _run(run_argv: list[str]) -> int:
@@ -257,8 +290,10 @@ def _run(run_argv: list[str]) -> int:
     return proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
 
 
-def _wait_for_approval(action: Any, reasons: list[str], timeout: float) -> int | None:
-    """Submit a held action and wait for the human. None: approved, run it now."""
+def _wait_for_approval(action: Any, reasons: list[str], timeout: float,
+                       approved: list[str] | None = None) -> int | None:
+    """Submit a held action and wait for the human. None: approved, run it now (the
+    approved request's id is appended to ``approved``)."""
     from airlock.intake.hook_runner import ServiceClient, ServiceError, ServiceUnavailable
 
     why = "; ".join(reasons) or "policy requires a human's approval"
@@ -282,6 +317,8 @@ def _wait_for_approval(action: Any, reasons: list[str], timeout: float) -> int |
             if decision == "allow":
                 if tty:
                     click.echo("", err=True)
+                if approved is not None:
+                    approved.append(str(result.get("request") or ""))
                 return None
             if decision == "deny":
                 click.echo(f"airlock: denied, not run: "

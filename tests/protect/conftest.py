@@ -7,6 +7,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from tests.conftest_pg import postgres_url  # noqa: F401 - the session fixture
 from tests.support import decide
 
 
-def targets(command: str, cwd: Path | str = "/", **kw: str) -> list[Target]:
+def targets(command: str, cwd: Path | str = "/", **kw: Any) -> list[Target]:
     d = decide(command, cwd=cwd, **kw)
     assert d.decision in ("hold", "deny"), (command, d.decision, d.reasons)
     return d.targets

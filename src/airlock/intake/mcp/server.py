@@ -198,6 +198,17 @@ class GuardedTools:
         verdict = await self._decide(action, f"this SQL on {locator}")
         if not verdict.allowed:
             return verdict.result()
+        rid = str(verdict.extra.get("approved_request") or "")
+        if rid and verdict.decision is not None and not locator.startswith("sqlite:"):
+            # G4: an approved DROP DATABASE/TABLE/SCHEMA is done as a quarantine instead.
+            from airlock.protect.execute import perform
+
+            lines = await anyio.to_thread.run_sync(
+                perform, self.guard.checker().config, verdict.decision.targets, rid)
+            if lines is not None:
+                return _text_result({"quarantined": lines, "request": rid,
+                                     "database": locator},
+                                    text="Airlock " + "; ".join(lines) + ".")
         out = await anyio.to_thread.run_sync(_execute_sql, url, sql)
         out["database"] = locator
         return _text_result(out)
