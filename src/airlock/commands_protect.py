@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -134,34 +134,86 @@ def register(cli: click.Group) -> None:
 
     @cli.command()
     @click.option("--request", "request_id", help="only this request's quarantine")
-    @click.option("--dry-run", is_flag=True, help="only say what would be purged")
-    @click.option("--yes", is_flag=True, help="do it (otherwise: the dry run)")
+    @click.option("--older-than", "older_than", default=None, metavar="DURATION",
+                  help="only quarantines at least this old (e.g. 30d); never younger than "
+                       "the retention window")
+    @click.option("--dry-run", is_flag=True, help="only say what is due; file nothing")
+    @click.option("--execute", "execute_id", default=None, metavar="REQUEST_ID",
+                  help="run an approved purge request (once)")
+    @click.option("--user", default=None, help="you, a human (as for `airlock approve`)")
+    @click.option("--database", "database", default=None, metavar="URL",
+                  help="the hold service's database (as for `airlock serve`)")
     @click.option("--config", "config_path", help="airlock.toml to use")
-    def purge(request_id: str | None, dry_run: bool, yes: bool, config_path: str | None) -> None:
-        """Drop quarantined resources whose retention window has passed."""
+    def purge(request_id: str | None, older_than: str | None, dry_run: bool,
+              execute_id: str | None, user: str | None, database: str | None,
+              config_path: str | None) -> None:
+        """Purge quarantined resources past their retention window: a held action.
+
+        \b
+        airlock purge [--older-than 30d] [--request ID]   list what is due and file a purge
+                                                         request for other humans to approve
+        airlock purge --execute REQUEST_ID               once approved and cooled down: drop
+                                                         them (anything still inside its
+                                                         retention window is kept)
+        Every step is in the ledger (submitted, held, approval, execution-claimed, purged).
+        """
+        if execute_id:
+            _purge_execute(execute_id, user, database, config_path)
+            return
+        from airlock.hold.identity import parse_ttl
+        from airlock.protect import purge as P
+
+        try:
+            min_age = parse_ttl(older_than) if older_than else 0.0
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--older-than") from None
         p = _protector(config_path)
-        due = p.purgeable()
-        if request_id:
-            due = [(r, q) for r, q in due if r == request_id]
+        due = P.due(p, min_age, request_id)
         if not due:
             click.echo("nothing is past its retention window")
             return
         for rid, q in due:
-            click.echo(f"{rid}: {q.get('kind')} {q.get('name')} at {q.get('quarantine')}")
-        if dry_run or not yes:
-            click.echo("(dry run: add --yes to purge)")
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(P.quarantined_at(p, q)))
+            click.echo(f"{rid}: {q.get('kind')} {q.get('name')} at {q.get('quarantine')} "
+                       f"(quarantined {when})")
+        if dry_run:
+            click.echo("(dry run: nothing filed)")
             return
-        for rid in sorted({r for r, _ in due}):
-            for line in p.purge(rid):
-                click.echo(line)
-        _log_purge(p, due)
+        from airlock.commands_serve import _context, _login
+
+        ctx = _context(config_path, database)
+        human = _login(ctx, user)
+        try:
+            view = P.submit(ctx.service, human.username, due)
+        except ProtectError as exc:
+            _fail(exc)
+            return
+        click.echo(f"purge request {view['id']} held: {view['required_approvers']} other "
+                   f"human(s) must approve it by typing {view['confirm_name']!r} "
+                   f"(`airlock approve {view['id']}` or {view['url']}); then run "
+                   f"`airlock purge --execute {view['id']}`")
 
 
-def _log_purge(p: Any, due: list[tuple[str, dict[str, Any]]]) -> None:
-    import os
+def _purge_execute(rid: str, user: str | None, database: str | None,
+                   config_path: str | None) -> None:
+    from airlock.commands_serve import _context, _login
+    from airlock.hold.service import Refused
+    from airlock.protect import ProtectError
+    from airlock.protect import purge as P
 
-    path = os.path.join(p.settings.journal_dir, "purge.log")
-    with open(path, "a", encoding="utf-8") as fh:
-        for rid, q in due:
-            fh.write(json.dumps({"at": time.time(), "request": rid,
-                                 "quarantine": q.get("quarantine")}) + "\n")
+    ctx = _context(config_path, database)
+    human = _login(ctx, user)
+    try:
+        purged, kept, failed = P.execute(ctx.service, human.username, rid)
+    except Refused as exc:
+        _fail(Exception(exc.message), 4)
+        return
+    except ProtectError as exc:
+        _fail(exc, 4)
+        return
+    for line in [*purged, *kept]:
+        click.echo(line)
+    for line in failed:
+        click.echo(f"airlock: purge failed: {line}", err=True)
+    click.echo(f"request {rid}: {len(purged)} purged, {len(kept)} kept, {len(failed)} failed")
+    sys.exit(1 if failed else 0)

@@ -12,8 +12,11 @@ except in the outgoing request's auth header.
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import logging
 import os
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,14 +24,14 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
-from starlette.background import BackgroundTask
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from airlock.action import Action, Assessment, Decision, Risk
 from airlock.broker import tokens
 from airlock.broker.discover import Discoverer
 from airlock.broker.providers import Provider, classify, has_id, load, op_name
+from airlock.broker.recorder import Recorder
 from airlock.broker.secrets import SecretBox, SecretError
 from airlock.broker.volumes import BrokerProtector, NetError, VolumeNet
 from airlock.classify.command import ClassifyContext
@@ -36,9 +39,14 @@ from airlock.hold.service import HoldService, Refused
 from airlock.resolve import resolve
 
 log = logging.getLogger("airlock.proxy")
+if importlib.util.find_spec("sniffio") is None:
+    # httpcore retries this failing import (a sys.path scan) on every pool operation;
+    # None in sys.modules makes it fail at once (httpcore then assumes asyncio)
+    sys.modules["sniffio"] = None  # type: ignore[assignment]
 MAX_CLASSIFY_BODY = 1 << 20  # a GraphQL request larger than this is refused, not guessed
 HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
        "trailer", "transfer-encoding", "upgrade", "host", "content-length"}
+TIMEOUT = {"connect": 10.0, "read": 60.0, "write": 60.0, "pool": 60.0}
 STRIP_OUT = HOP | {"authorization", "cookie", "x-airlock-token"}
 
 
@@ -76,16 +84,43 @@ class Broker:
         self.engine = PolicyEngine(self.config)
         self.secrets = SecretBox(ctx.store, ctx.ledger, ctx.data_dir)
         self.discover = Discoverer(self.secrets.reveal)
-        self.volumes = VolumeNet(ctx.data_dir, self.secrets.reveal)
+        self.volumes = VolumeNet(ctx.data_dir, self.secrets.reveal, self.config.path)
         self.pre = _Precomputed()
         self.service = HoldService(ctx.store, ctx.ledger, ctx.settings, self.pre,
                                    ctx.notifier, ctx.service.base_url)
-        self.client: httpx.AsyncClient | None = None
+        self.recorder = Recorder(ctx.store, ctx.ledger)
+        self._transport: httpx.AsyncHTTPTransport | None = None
         self._current = threading.local()
         if hasattr(self.service, "_protector"):  # the hold service runs the safety net
             self.service._protector = BrokerProtector(
                 self.volumes, lambda: getattr(self._current, "provider", None),
                 self._default_protector)
+
+    def transport(self) -> httpx.AsyncHTTPTransport:
+        """The connection pool to the providers. The transport, not an ``AsyncClient``: a
+        client keeps a cookie jar (one agent's upstream cookies would ride along on
+        another's calls) and adds redirect/auth/hook machinery the proxy must not apply."""
+        if self._transport is None:
+            self._transport = httpx.AsyncHTTPTransport(
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=64))
+        return self._transport
+
+    def close(self) -> None:
+        """Commit every queued ledger entry (the server's shutdown calls this)."""
+        self.recorder.close()
+
+    def prepare(self, principal: tokens.TokenPrincipal, prov: Provider, method: str,
+                path: str, query: str, body: bytes | None) -> tuple[Outcome, str | None]:
+        """The decision and, when it is allow, the credential to inject."""
+        out = self.decide(principal, prov, method, path, query, body)
+        if out.decision != "allow":
+            return out, None
+        try:
+            return out, self.secrets.reveal(prov.secret)
+        except SecretError as exc:
+            return Outcome("deny", 503, {"errors": [{"message": str(exc)}], "data": None,
+                                         "airlock": {"decision": "deny",
+                                                     "reasons": [str(exc)]}}), None
 
     def _default_protector(self) -> Any:
         from airlock.protect.engine import Protector
@@ -226,15 +261,19 @@ class Broker:
 
     def record(self, principal: tokens.TokenPrincipal, prov: Provider, method: str,
                path: str, rid: str | None, status: int, size: int, started: float,
-               decided: dict[str, Any] | None = None) -> None:
-        payload = {"provider": prov.name, "method": method, "path": path,
-                   "agent": principal.agent.agent, "token_id": principal.token_id,
-                   "status": status, "bytes": size,
-                   "ms": round((time.monotonic() - started) * 1000, 2)}
+               decided: dict[str, Any] | None = None, complete: bool = True) -> None:
+        """The ``forwarded`` entry, queued for the group-committing writer (non-blocking;
+        see ``recorder.py`` for why this one entry may be written a few ms late)."""
+        payload: dict[str, Any] = {
+            "provider": prov.name, "method": method, "path": path,
+            "agent": principal.agent.agent, "token_id": principal.token_id,
+            "status": status, "bytes": size,
+            "ms": round((time.monotonic() - started) * 1000, 2)}
+        if not complete:
+            payload["incomplete"] = True  # the agent went away or the upstream broke off
         if decided:
             payload["decided"] = decided
-        with self.ctx.store.write() as conn:
-            self.ctx.ledger.append(conn, "forwarded", "airlock", rid, payload)
+        self.recorder.append("forwarded", "airlock", rid, payload)
 
     def refuse(self, prov: str, method: str, path: str, reason: str) -> None:
         with self.ctx.store.write() as conn:
@@ -256,8 +295,59 @@ def _json(status: int, message: str, **extra: Any) -> JSONResponse:
                         status_code=status)
 
 
-def router(ctx: Any) -> APIRouter:
-    broker = Broker(ctx)
+class _Relay(Response):
+    """The upstream's answer, passed to the agent chunk by chunk as it arrives (uvicorn's
+    flow control makes each ``send`` wait while the agent's socket is full, so nothing
+    piles up in memory). ``done`` runs whatever happens — the status is always recorded,
+    the upstream connection always released. A plain ASGI response: Starlette's
+    ``StreamingResponse`` starts a task group per response to watch for a disconnect; here
+    a watcher starts only once a body turns out to be long."""
+
+    WATCH_AFTER = 16  # chunks
+
+    def __init__(self, upstream: httpx.Response, headers: list[tuple[bytes, bytes]],
+                 done: Any) -> None:
+        self.status_code = upstream.status_code
+        self.upstream = upstream
+        self.raw_headers = headers
+        self.done = done
+        self.background = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        sent = 0
+        gone = asyncio.Event()
+        watcher: asyncio.Task[None] | None = None
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        complete = False
+        try:
+            await send({"type": "http.response.start", "status": self.status_code,
+                        "headers": self.raw_headers})
+            n = 0
+            async for chunk in self.upstream.aiter_raw():
+                sent += len(chunk)
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                n += 1
+                if n == self.WATCH_AFTER:
+                    watcher = asyncio.ensure_future(watch())
+                if gone.is_set():
+                    break
+            else:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                complete = True
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            await self.upstream.aclose()
+            self.done(self.status_code, sent, complete)
+
+
+def router(ctx: Any, broker: Broker | None = None) -> APIRouter:
+    broker = broker or Broker(ctx)
     r = APIRouter()
 
     @r.api_route("/proxy/{provider}/{path:path}",
@@ -271,7 +361,9 @@ def router(ctx: Any) -> APIRouter:
             return _json(404, f"no provider {provider!r} is configured "
                               f"(known: {', '.join(sorted(broker.providers))})")
         token = _bearer(request)
-        principal = await run_in_threadpool(tokens.lookup, ctx.store, token) if token else None
+        principal = tokens.cached(ctx.store, token) if token else None  # memory only
+        if principal is None and token:
+            principal = await run_in_threadpool(tokens.lookup_cached, ctx.store, token)
         if principal is None:
             if not token:
                 reason = "an Airlock token is required: Authorization: Bearer alk_…"
@@ -296,48 +388,37 @@ def router(ctx: Any) -> APIRouter:
             body = b"".join(chunks)
         elif method not in ("GET", "HEAD", "OPTIONS"):
             stream_body = True  # REST: method + path decide; the body streams through
-        out = await run_in_threadpool(broker.decide, principal, prov, method, upath,
-                                      request.url.query, body)
-        if out.decision != "allow":
+        query = request.url.query
+        # one hop to the thread pool: decide (may ask the provider, may write the ledger)
+        # and the credential (cached in memory after the first call)
+        out, credential = await run_in_threadpool(broker.prepare, principal, prov, method,
+                                                  upath, query, body)
+        if out.decision != "allow" or credential is None:
             return JSONResponse(out.body, status_code=out.status)
-        try:
-            credential = await run_in_threadpool(broker.secrets.reveal, prov.secret)
-        except SecretError as exc:
-            return _json(503, str(exc))
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in STRIP_OUT]
         headers.append((prov.auth_header, prov.auth_value(credential)))
-        if broker.client is None:
-            broker.client = httpx.AsyncClient(timeout=httpx.Timeout(60, connect=10),
-                                              limits=httpx.Limits(max_connections=64))
-        url = prov.upstream + upath + (f"?{request.url.query}" if request.url.query else "")
+        url = prov.upstream + upath + (f"?{query}" if query else "")
         content: Any = body if body is not None else (request.stream() if stream_body
                                                       else None)
-        upstream = broker.client.build_request(method, url, headers=headers, content=content)
+        upstream = httpx.Request(method, url, headers=headers, content=content,
+                                 extensions={"timeout": TIMEOUT})
+        decided = out.body.get("decided")
         try:
-            resp = await broker.client.send(upstream, stream=True)
+            resp = await broker.transport().handle_async_request(upstream)
         except httpx.HTTPError as exc:
-            await run_in_threadpool(broker.record, principal, prov, method, upath,
-                                    out.request_id, 502, 0, started, out.body.get("decided"))
+            broker.record(principal, prov, method, upath, out.request_id, 502, 0, started,
+                          decided)
             return _json(502, f"the provider did not answer ({type(exc).__name__})")
-        sent = {"n": 0}
 
-        async def relay() -> Any:
-            async for chunk in resp.aiter_raw():
-                sent["n"] += len(chunk)
-                yield chunk
+        def done(status: int, size: int, complete: bool) -> None:
+            broker.record(principal, prov, method, upath, out.request_id, status, size,
+                          started, decided, complete)
 
-        async def finish() -> None:
-            await resp.aclose()
-            await run_in_threadpool(broker.record, principal, prov, method, upath,
-                                    out.request_id, resp.status_code, sent["n"], started,
-                                    out.body.get("decided"))
-
-        out_headers = {k: v for k, v in resp.headers.items() if k.lower() not in HOP}
+        raw = [(k, v) for k, v in resp.headers.raw if k.lower().decode("latin-1") not in HOP]
         if out.snapshots:
-            out_headers["x-airlock-snapshot"] = ",".join(m["sha256"][:16]
-                                                         for m in out.snapshots)
-        return StreamingResponse(relay(), status_code=resp.status_code, headers=out_headers,
-                                 background=BackgroundTask(finish))
+            raw.append((b"x-airlock-snapshot",
+                        ",".join(m["sha256"][:16] for m in out.snapshots).encode()))
+        return _Relay(resp, raw, done)
 
     @r.get("/proxy")
     async def providers() -> Response:

@@ -24,6 +24,7 @@ import hashlib
 import json
 import re
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,10 @@ from airlock.store.models import agent_tokens
 PATTERN_RE = re.compile(r"^[A-Za-z0-9_*?\-]+:[A-Za-z0-9_*?\-]+\.[A-Za-z0-9_*?\-]+$")
 RISKS = {r.label: r for r in Risk}
 MAX_CHAIN = 8
+CACHE_TTL = 1.0  # a revocation reaches a running server within this (docs/tokens.md)
+_CACHE_MAX = 4096
+_cache: dict[tuple[int, str], tuple[float, TokenPrincipal]] = {}
+_cache_lock = threading.Lock()
 
 
 class TokenError(ValueError):
@@ -120,6 +125,22 @@ class TokenPrincipal:
                 return "; ".join(why)
         return None
 
+    @property
+    def confined(self) -> bool:
+        """Some link of the chain carries ``--allow`` grants: they bind on /v1/actions."""
+        return any(g.allow for g in self.chain)
+
+    def permits_target(self, provider: str, kind: str, op: str, risk: Risk) -> str | None:
+        """The grant check of ``POST /v1/actions``: every link that carries grants must
+        cover the target (a link without ``--allow`` does not confine actions; the scope
+        binds there through the action's scope and the policy, as before)."""
+        for g in self.chain:
+            if g.allow and not any(pattern_matches(p, provider, kind, op, risk)
+                                   for p in g.allow):
+                return (f"token {g.token_id} allows {', '.join(g.allow)}; "
+                        f"{provider}:{kind}.{op} ({risk.label}) is outside it")
+        return None
+
 
 def issue(store: Store, ledger: Ledger, agent: str, scope: str | None, allow: list[str],
           ttl: float, owner: str | None = None, issued_by: str = "cli",
@@ -177,6 +198,39 @@ def lookup(store: Store, token: str, now: float | None = None) -> TokenPrincipal
     return TokenPrincipal(principal, tuple(chain))
 
 
+def cached(store: Store, token: str) -> TokenPrincipal | None:
+    """The principal of a token looked up less than :data:`CACHE_TTL` ago, or None —
+    memory only, no I/O (so the proxy can ask on its event loop)."""
+    hit = _cache.get((id(store), _sha(token)))
+    if hit is None or hit[0] < time.monotonic() or hit[1].expires_at < time.time():
+        return None
+    return hit[1]
+
+
+def lookup_cached(store: Store, token: str) -> TokenPrincipal | None:
+    """:func:`lookup` behind a short in-process cache of live tokens. A token revoked
+    (or an ancestor revoked) elsewhere stops working here within :data:`CACHE_TTL`; one
+    revoked through this process, at once. Expiry is exact. Failures are not cached."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    hit = cached(store, token)
+    if hit is not None:
+        return hit
+    found = lookup(store, token)
+    if found is not None:
+        with _cache_lock:
+            if len(_cache) >= _CACHE_MAX:
+                _cache.clear()
+            _cache[(id(store), _sha(token))] = (time.monotonic() + CACHE_TTL, found)
+    return found
+
+
+def forget() -> None:
+    """Drop every cached token (after a revocation in this process)."""
+    with _cache_lock:
+        _cache.clear()
+
+
 def attenuate(store: Store, ledger: Ledger, token: str, allow: list[str] | None = None,
               scope: str | None = None, ttl: float | None = None) -> tuple[str, str]:
     """A narrower child of ``token``, asked for by its holder. The child can only narrow:
@@ -201,6 +255,7 @@ def revoke(store: Store, ledger: Ledger, token_id: str, by: str = "cli") -> int:
                            .values(revoked=True))
         if res.rowcount:
             ledger.append(conn, "token-revoked", by, payload={"token_id": token_id})
+    forget()
     return int(res.rowcount or 0)
 
 

@@ -148,9 +148,7 @@ class Demo:
     def run(self) -> dict[str, Any]:
         from airlock import ledger
         from airlock.broker import tokens
-        from airlock.broker.providers import load
-        from airlock.broker.secrets import SecretBox
-        from airlock.broker.volumes import VolumeNet
+        from airlock.protect.engine import load as load_protector
 
         say, res = self.say, self.results
         prod_file = self.paas_root / "volumes" / PROD_VOLUME / "db" / "orders.csv"
@@ -238,9 +236,9 @@ class Demo:
             "single use)")
 
         say(f"[9] airlock undo {rid}: the snapshot is imported back through the PaaS API.")
-        prov = load(str(self.home / "airlock.toml"))["railway"]
-        net = VolumeNet(str(self.home), SecretBox(store, led, str(self.home)).reveal)
-        for line in net.undo(prov, rid):
+        # what `airlock undo` does: the protect engine, which hands PaaS volume snapshots
+        # to broker/volumes.py (registered for kind "paas-volume")
+        for line in load_protector(str(self.home), str(self.home / "airlock.toml")).undo(rid):
             say(f"    {line}")
         res["restored"] = prod_file.exists() and prod_file.read_bytes() == original
         say(f"    production data back, byte for byte: {res['restored']}")

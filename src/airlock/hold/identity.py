@@ -197,10 +197,18 @@ def agent_for_token(store: Store, token: str) -> AgentPrincipal | None:
     """The agent a bearer token stands for, or None (unknown, expired or revoked)."""
     if not token.startswith(TOKEN_PREFIX):
         return None
+    now = time.time()
     with store.read() as conn:
         row = conn.execute(select(agent_tokens).where(
             agent_tokens.c.token_hash == _sha(token))).mappings().first()
-    if row is None or row["revoked"] or row["expires_at"] < time.time():
+        link, depth = row, 0
+        while link is not None and link["parent_id"] and depth < 8:  # attenuated: ancestors
+            link = conn.execute(select(agent_tokens).where(
+                agent_tokens.c.id == link["parent_id"])).mappings().first()
+            if link is None or link["revoked"] or link["expires_at"] < now:
+                return None
+            depth += 1
+    if row is None or row["revoked"] or row["expires_at"] < now:
         return None
     return AgentPrincipal(row["id"], row["agent"], row["scope"], row["owner"])
 

@@ -3,10 +3,12 @@ restore, list, doctor, purge. The hold service and the CLI both use it."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any
 
 from airlock.action import Risk, Target
@@ -29,6 +31,22 @@ def all_nets() -> list[Net]:
     return [DirectoryNet(), GitNet(), SqliteNet(), PostgresNet(), MysqlNet()]
 
 
+# Nets that live outside this package register an undo for their own records here, by
+# kind (airlock.broker.volumes: "paas-volume"); ``Protector.undo`` asks each of them too.
+EXTERNAL_UNDO: dict[str, Callable[[ProtectSettings, str, bool], list[str]]] = {}
+EXTERNAL_MODULES = ("airlock.broker.volumes",)  # imported (so they register) on first undo
+
+
+def register_undo(kind: str, undo: Callable[[ProtectSettings, str, bool], list[str]]) -> None:
+    EXTERNAL_UNDO[kind] = undo
+
+
+def external_undo(settings: ProtectSettings, request: str, force: bool) -> list[str]:
+    for name in EXTERNAL_MODULES:
+        importlib.import_module(name)
+    return [line for undo in EXTERNAL_UNDO.values() for line in undo(settings, request, force)]
+
+
 def destructive(targets: list[Target]) -> list[Target]:
     seen: set[tuple[str, str, str]] = set()
     out = []
@@ -38,6 +56,14 @@ def destructive(targets: list[Target]) -> list[Target]:
             seen.add(key)
             out.append(t)
     return out
+
+
+# What Airlock can turn into a quarantine when it executes the action itself, per net.
+QUARANTINE_VERBS: dict[str, frozenset[str]] = {
+    "directory": frozenset({"fs.delete"}),
+    "postgres": frozenset({"sql.drop_database", "sql.drop_table", "sql.drop_schema"}),
+    "mysql": frozenset({"sql.drop_database", "sql.drop_table"}),
+}
 
 
 def absent(target: Target) -> bool:
@@ -129,10 +155,32 @@ class Protector:
             out.append(item)
         return out
 
-    def quarantine(self, targets: list[Target], request: str) -> list[dict[str, Any]]:
+    def quarantine_targets(self, targets: list[Target]) -> list[Target] | None:
+        """The targets when *everything* the action does is a delete that a net can turn
+        into a quarantine (``rm -rf DIR``, ``DROP DATABASE/TABLE/SCHEMA``); else None, and
+        the action must run as it is."""
+        if not targets:
+            return None
+        for t in targets:
+            if t.risk < Risk.DESTRUCTIVE or t.unresolved:
+                return None
+            net = self.net_for(t)
+            if net is None or t.verb not in QUARANTINE_VERBS.get(net.kind, frozenset()):
+                return None
+        return destructive(targets)
+
+    def quarantine(self, targets: list[Target], request: str, report: Report | None = None,
+                   reuse_snapshots: bool = False) -> list[dict[str, Any]]:
         """Where Airlock executes the destructive step itself: snapshot, then turn the
-        delete into a quarantine (rename + retention clock)."""
-        done = self.protect(targets, request)
+        delete into a quarantine (rename + retention clock). ``reuse_snapshots``: a target
+        that already has a verified snapshot for ``request`` in this store (taken when the
+        request was claimed) is not snapshotted again."""
+        todo = destructive(targets)
+        if reuse_snapshots:
+            have = {(m.source, m.verb) for m in self.snapshots(request)}
+            todo = [t for t in todo if (redact(t.locator), t.verb) not in have
+                    and (t.locator, t.verb) not in have]
+        done = self.protect(todo, request, report)
         ctx = self.context()
         for t in destructive(targets):
             net = self.net_for(t)
@@ -140,6 +188,7 @@ class Protector:
                 continue
             rec = net.quarantine(ctx, t, request)
             if "skipped" not in rec:
+                rec.setdefault("at", time.time())
                 rec["purge_after"] = time.time() + self.settings.retention_days * 86400
                 rec["source"] = redact(t.locator)
                 rec["verb"] = t.verb
@@ -162,7 +211,7 @@ class Protector:
         jdir = self.settings.journal_dir
         rec = J.load(jdir, request)
         ctx = self.context()
-        out: list[str] = []
+        out: list[str] = external_undo(self.settings, request, force)
         covered: set[str] = set()
         for q in rec.get("quarantines", []):
             if q.get("undone") or q.get("purged"):
@@ -238,15 +287,23 @@ class Protector:
                     out.append((rec["request"], q))
         return out
 
-    def purge(self, request: str, now: float | None = None) -> list[str]:
-        """Drop the quarantined resources of ``request`` whose retention has passed."""
+    def purge(self, request: str, now: float | None = None, only: set[str] | None = None,
+              by: str = "") -> list[str]:
+        """Drop the quarantined resources of ``request`` (those named in ``only``, when
+        given) whose retention has passed; anything younger is kept, whatever the caller
+        was approved to do. ``by``: the purge request, recorded in the journal."""
         now = time.time() if now is None else now
         jdir = self.settings.journal_dir
         rec = J.load(jdir, request)
         out = []
         ctx = self.context()
         for q in rec.get("quarantines", []):
+            if only is not None and q.get("quarantine") not in only:
+                continue
             if q.get("undone") or q.get("purged"):
+                if only is not None:
+                    out.append(f"kept {q.get('quarantine')}: already "
+                               f"{'undone' if q.get('undone') else 'purged'}")
                 continue
             if q["purge_after"] > now:
                 out.append(f"kept {q.get('quarantine')}: retention until "
@@ -254,6 +311,8 @@ class Protector:
                 continue
             out.append(self.net_named(q["kind"]).purge(ctx, q))
             q["purged"] = now
+            if by:
+                q["purged_by"] = by
             J.save(jdir, rec)
         return out
 

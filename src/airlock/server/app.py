@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from airlock.broker import grants, tokens
 from airlock.hold import states as S
 from airlock.hold.service import Refused
 from airlock.server import auth
@@ -51,6 +52,7 @@ def create_app(ctx: ServerContext) -> FastAPI:
         finally:
             stop.set()
             thread.join(2)
+            broker.close()  # the proxy's queued ledger entries, before server-stopped
             with ctx.store.write() as conn:
                 ctx.ledger.append(conn, "server-stopped", "airlock")
             ctx.ledger.checkpoint()
@@ -68,8 +70,12 @@ def create_app(ctx: ServerContext) -> FastAPI:
 
     @app.post("/v1/actions")
     async def submit(request: Request) -> Any:
-        agent = await run_in_threadpool(auth.agent, ctx.store, request)
-        if agent is None:
+        # the whole attenuation chain: an expired or revoked ancestor kills the token, and
+        # its --allow grants bind here as on the proxy (grants.py)
+        token = auth.bearer(request)
+        principal = await run_in_threadpool(tokens.lookup, ctx.store, token) \
+            if token else None
+        if principal is None:
             return _error(401, "an agent token is required: Authorization: Bearer <token>")
         try:
             body = json.loads(await request.body())
@@ -78,7 +84,7 @@ def create_app(ctx: ServerContext) -> FastAPI:
         if not isinstance(body, dict):
             return _error(400, "the body must be a JSON object")
         try:
-            return await run_in_threadpool(ctx.service.submit, agent, body)
+            return await run_in_threadpool(grants.submit, ctx, principal, body)
         except Refused as exc:
             return _error(exc.status, exc.message)
 
@@ -105,9 +111,11 @@ def create_app(ctx: ServerContext) -> FastAPI:
 
     app.include_router(router)
 
+    from airlock.broker.proxy import Broker
     from airlock.broker.proxy import router as proxy_router  # the execute stage: /proxy/
 
-    app.include_router(proxy_router(ctx))
+    broker = Broker(ctx)
+    app.include_router(proxy_router(ctx, broker))
     return app
 
 
