@@ -14,12 +14,16 @@ def cli() -> None:
     """Airlock: a safety control plane between AI agents and the infrastructure they touch.
 
     \b
+    airlock serve              the approval service and web UI (http://127.0.0.1:8750)
+    airlock admin create NAME  the first human who approves (password + TOTP)
+    airlock token issue …      a scoped, expiring token for an agent
+    airlock hook install TOOL  guard Claude Code, Cursor, Gemini CLI or Codex
     airlock check -- CMD       would CMD be allowed, held for a human, or denied?
-    airlock check --jsonl      the same for one JSON action per line
-    airlock daemon             keep the decision engine warm for hooks and check
-    airlock packs              what Airlock knows about which tools
-    airlock policy show        the policies in force
-    airlock config check       validate airlock.toml, its policies and packs
+    airlock exec -- CMD        check, wait for approval if held, then run CMD
+    airlock requests / approve / reject / abort     the second key
+    airlock undo REQUEST       bring back what an approved action destroyed
+    airlock ledger verify      check the hash chain and signed checkpoints
+    airlock packs / policy show / config check      what is in force
     """
 
 
