@@ -192,3 +192,9 @@ def test_cd_to_somewhere_unknown_loses_the_directory() -> None:
     c = ctx("/work/proj")
     cmds = parse_script('cd "$DIR" && rm -rf build', c)
     assert cmds[1].cwd == UNKNOWN_CWD
+
+
+def test_for_loop_over_literal_words_binds_the_variable_for_each() -> None:
+    assert argvs("for d in /etc /usr; do rm -rf $d; done") == [
+        ["rm", "-rf", "/etc"], ["rm", "-rf", "/usr"]]
+    assert argvs("for f in *.log; do rm $f; done") == [["rm", "$?"]]

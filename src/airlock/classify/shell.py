@@ -126,14 +126,7 @@ class _Walker:
             for child in node.named_children[1:] if node.named_children else []:
                 self.vars.pop(child.text.decode("utf-8", "replace"), None)
         elif t == "for_statement":
-            var = node.child_by_field_name("variable")
-            for value in node.children_by_field_name("value"):
-                self.word(value)
-            if var is not None:
-                self.vars.pop(var.text.decode("utf-8", "replace"), None)
-            body = node.child_by_field_name("body")
-            if body is not None:
-                self.statement(body)
+            self.for_loop(node)
         elif t in ("comment", "heredoc_body", "heredoc_end", "heredoc_start"):
             return
         elif t == "ERROR":
@@ -155,6 +148,29 @@ class _Walker:
             for i, child in enumerate(children):
                 own = redirects if t != "list" or i == len(children) - 1 else None
                 self.statement(child, own)
+
+    def for_loop(self, node: Any) -> None:
+        """``for d in / /etc; do rm -rf "$d"; done``: with a short list of literal words,
+        the body is walked once per value; otherwise once, with the variable unknown."""
+        var = node.child_by_field_name("variable")
+        body = node.child_by_field_name("body")
+        values: list[Word] = []
+        for value in node.children_by_field_name("value"):
+            values.extend(self.fields(value))
+        name = var.text.decode("utf-8", "replace") if var is not None else ""
+        known = bool(values) and len(values) <= 16 and not any(w.unknown for w in values)
+        if body is None:
+            return
+        if name and known:
+            for w in values:
+                self.vars[name] = w.text
+                self.statement(body)
+        else:
+            if name:
+                self.vars.pop(name, None)
+            self.statement(body)
+        if name:
+            self.vars.pop(name, None)  # after the loop its last value is rarely meant
 
     def assign(self, node: Any) -> None:
         name_node = node.child_by_field_name("name")
