@@ -198,3 +198,9 @@ def test_for_loop_over_literal_words_binds_the_variable_for_each() -> None:
     assert argvs("for d in /etc /usr; do rm -rf $d; done") == [
         ["rm", "-rf", "/etc"], ["rm", "-rf", "/usr"]]
     assert argvs("for f in *.log; do rm $f; done") == [["rm", "$?"]]
+
+
+def test_known_echo_output_in_a_substitution_is_substituted_and_split() -> None:
+    assert argvs("$(echo rm -rf /)") == [["echo", "rm", "-rf", "/"], ["rm", "-rf", "/"]]
+    assert argvs('"$(echo rm -rf /)"') == [["echo", "rm", "-rf", "/"], ["rm -rf /"]]
+    assert argvs("`printf rm` -rf /") == [["printf", "rm"], ["rm", "-rf", "/"]]

@@ -446,10 +446,19 @@ class _Walker:
         elif t == "expansion":
             yield self._expansion(node, raw)
         elif t in ("command_substitution", "process_substitution"):
-            # the inner commands run too
+            # the inner commands run too (in a subshell: a `cd` there does not leak)
+            saved = self.cwd
+            before = len(self.commands)
             for child in node.named_children:
                 self.statement(child)
-            yield DYNAMIC, True, False
+            self.cwd = saved
+            inner = self.commands[before:]
+            known = _known_output(inner[0]) if len(inner) == 1 else None
+            if t == "command_substitution" and known is not None:
+                # $(echo rm) is "rm": command substitution drops trailing newlines
+                yield known.rstrip("\n"), False, False
+            else:
+                yield DYNAMIC, True, False
         elif t == "arithmetic_expansion":
             for child in node.named_children:
                 self._walk_for_substitutions(child)
@@ -488,11 +497,15 @@ class _Walker:
         return DYNAMIC, True, False
 
 
+_SPLIT_TYPES = ("simple_expansion", "expansion", "command_substitution")
+
+
 def _has_unquoted_expansion(node: Any) -> bool:
-    if node.type in ("simple_expansion", "expansion"):
+    """Is the word subject to field splitting (an unquoted $X, ${X} or $(…))?"""
+    if node.type in _SPLIT_TYPES:
         return True
     if node.type == "concatenation":
-        return any(c.type in ("simple_expansion", "expansion") for c in node.named_children)
+        return any(c.type in _SPLIT_TYPES for c in node.named_children)
     return False
 
 
