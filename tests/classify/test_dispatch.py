@@ -28,7 +28,7 @@ CASES = [
     ("bash -c \"bash -c 'rm -rf /'\"", "deny"),
     ("eval 'rm -rf /'", "deny"),
     ("eval rm -rf /", "deny"),
-    ("echo / | xargs rm -rf", "hold"),
+    ("echo / | xargs rm -rf", "deny"),  # the known stdin is the argument
     ("xargs -I{} rm -rf {}", "hold"),
     ("bash <<'EOF'\nrm -rf /\nEOF", "deny"),
     ("echo 'rm -rf /' | sh", "deny"),

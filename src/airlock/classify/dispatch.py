@@ -238,11 +238,18 @@ def _xargs(cmd: SimpleCommand) -> SimpleCommand | None:
             i += 1
     rest = args[i:] or [Word("echo")]
     unknown = Word(DYNAMIC, dynamic=True)
+    # what arrives on stdin, when we know it (`echo / | xargs rm -rf`): its words
+    known = cmd.stdin.split() if cmd.stdin is not None and not cmd.stdin_unknown else None
+    if known is not None and not 0 < len(known) <= 64:
+        known = None
     if replace:
-        argv = [Word(w.text.replace(replace, DYNAMIC), True) if replace in w.text else w
+        value = known[0] if known is not None and len(known) == 1 else None
+        argv = [(Word(w.text.replace(replace, value)) if value is not None
+                 else Word(w.text.replace(replace, DYNAMIC), True)) if replace in w.text else w
                 for w in rest]
     else:
-        argv = [*rest, unknown]
+        argv = [*rest, *(Word(k, glob=any(c in "*?[" for c in k)) for k in known)] \
+            if known is not None else [*rest, unknown]
     inner = cmd.with_argv(argv, "xargs")
     inner.stdin = None
     inner.stdin_unknown = False
