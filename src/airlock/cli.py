@@ -64,7 +64,12 @@ def hook_run(args: list[str]) -> int:
     except (OSError, ValueError, AttributeError):
         stdin = b""
     if os.environ.get("AIRLOCK_NO_DAEMON") != "1":
-        got = ask_daemon(args, stdin, HOOK_DAEMON_TIMEOUT)
+        from airlock.client import DaemonError, ask_daemon
+
+        try:
+            got = ask_daemon(args, stdin, HOOK_DAEMON_TIMEOUT)
+        except DaemonError:
+            got = None
         # exit 1 with nothing on stdout is the daemon failing, not an answer: run it here
         if got is not None and not (got[0] == 1 and not got[1].strip()):
             code, out, err = got
@@ -80,48 +85,6 @@ def hook_run(args: list[str]) -> int:
     code = run_hook(args[2:], stdin, sys.stdout, sys.stderr, os.getcwd(), os.environ)
     sys.stdout.flush()
     return code
-
-
-def ask_daemon(argv: list[str], stdin: bytes,
-               timeout: float) -> tuple[int, bytes, bytes] | None:
-    """Run ``argv`` in the daemon with ``stdin`` already read: (exit, stdout, stderr).
-
-    None whenever no well-formed answer came back (no daemon, a dead socket, a daemon
-    that died or hung mid-request). Stdlib only (``_socket``), like the client module.
-    """
-    import _socket
-
-    from airlock.client import FORWARDED_ENV, encode_request, socket_path
-
-    path = socket_path()
-    if not os.path.exists(path):
-        return None
-    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-    chunks = []
-    try:
-        sock.settimeout(timeout)
-        sock.connect(path)
-        env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
-        sock.sendall(encode_request(argv, os.getcwd(), env, stdin))
-        sock.shutdown(_socket.SHUT_WR)
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    except OSError:
-        return None
-    finally:
-        sock.close()
-    try:
-        head, rest = b"".join(chunks).split(b"\n", 1)
-        size, body = rest.split(b"\n", 1)
-        code, n = int(head), int(size)
-    except ValueError:
-        return None
-    if len(body) < n:
-        return None
-    return code, body[:n], body[n:]
 
 
 def spawn_daemon() -> None:

@@ -38,57 +38,80 @@ def encode_request(argv: list[str], cwd: str, env: dict[str, str], stdin: bytes)
     return b"\0".join(fields) + b"\0" + stdin
 
 
-def try_daemon(argv: list[str], read_stdin: bool, timeout: float = 30.0) -> int | None:
-    """Run ``argv`` in the daemon. None when no daemon answers (the caller runs it here)."""
-    try:
-        import _socket
-    except ImportError:  # pragma: no cover
-        return None
+class DaemonError(Exception):
+    """The daemon accepted the connection but gave no well-formed answer."""
+
+
+def ask_daemon(argv: list[str], stdin: bytes,
+               timeout: float) -> tuple[int, bytes, bytes] | None:
+    """Run ``argv`` in the daemon with ``stdin`` already read: (exit, stdout, stderr).
+
+    None when no daemon is there to ask (no socket, nobody listening);
+    :class:`DaemonError` when one was reached but died, hung or answered malformed.
+    """
+    import _socket
+
     path = socket_path()
     if not os.path.exists(path):
         return None
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.settimeout(timeout)
-        sock.connect(path)
-    except OSError:
-        sock.close()
-        return None
-    try:
-        stdin = sys.stdin.buffer.read() if read_stdin else b""
-        env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
-        sock.sendall(encode_request(argv, os.getcwd(), env, stdin))
-        sock.shutdown(_socket.SHUT_WR)
+        try:
+            sock.connect(path)
+        except OSError:
+            return None
         chunks = []
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    except OSError:
+        try:
+            env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
+            sock.sendall(encode_request(argv, os.getcwd(), env, stdin))
+            sock.shutdown(_socket.SHUT_WR)
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except OSError as exc:
+            raise DaemonError("the daemon stopped answering mid-request") from exc
+    finally:
         sock.close()
-        if read_stdin:
-            # stdin is consumed: we cannot fall back. Fail closed, loudly.
-            sys.stderr.write("airlock: the daemon stopped answering mid-request; "
-                             "not allowing. Re-run, or stop it with `airlock daemon --stop`.\n")
-            return 1
-        return None
-    sock.close()
-    data = b"".join(chunks)
     try:
-        head, rest = data.split(b"\n", 1)
+        head, rest = b"".join(chunks).split(b"\n", 1)
         size, body = rest.split(b"\n", 1)
         code, n = int(head), int(size)
     except ValueError:
+        raise DaemonError("the daemon sent a malformed answer") from None
+    if len(body) < n:
+        raise DaemonError("the daemon sent a truncated answer")
+    return code, body[:n], body[n:]
+
+
+def try_daemon(argv: list[str], read_stdin: bool, timeout: float = 30.0) -> int | None:
+    """Run ``argv`` in the daemon and copy its answer out. None when no daemon answers
+    (the caller runs it here)."""
+    stdin = sys.stdin.buffer.read() if read_stdin and os.path.exists(socket_path()) else b""
+    try:
+        got = ask_daemon(argv, stdin, timeout)
+    except DaemonError as exc:
         if read_stdin:
-            sys.stderr.write("airlock: the daemon sent a malformed answer; not allowing.\n")
+            # stdin is consumed: we cannot fall back. Fail closed, loudly.
+            sys.stderr.write(f"airlock: {exc}; not allowing. Re-run, or stop it with "
+                             "`airlock daemon --stop`.\n")
             return 1
         return None
-    if code == 125 and n == 0 and read_stdin is False:
+    if got is None:
+        if read_stdin:
+            # nobody listening after all: hand what we read to the in-process run
+            import io
+
+            sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
+        return None
+    code, out, err = got
+    if code == 125 and not out and not read_stdin:
         return None  # daemon is stale (code changed) and is exiting: run here
-    sys.stdout.buffer.write(body[:n])
+    sys.stdout.buffer.write(out)
     sys.stdout.flush()
-    if body[n:]:
-        sys.stderr.buffer.write(body[n:])
+    if err:
+        sys.stderr.buffer.write(err)
         sys.stderr.flush()
     return code
