@@ -146,6 +146,24 @@ def split_mcp_name(name: str) -> tuple[str, str] | None:
 # --------------------------------------------------------------------------- outcomes
 
 
+def render_pretooluse(event: str, outcome: str, message: str,
+                      agent_message: str | None = None) -> tuple[str, int]:
+    """The ``PreToolUse`` answer shared by Claude Code and Codex: allow → ``{}`` (no
+    opinion); hold/deny/error → ``permissionDecision: "deny"`` with the agent text as the
+    (non-empty) reason and the user text as ``systemMessage``; always exit 0."""
+    outcome, user, agent = texts(outcome, message, agent_message)
+    if outcome == "allow":
+        return "{}", 0
+    return dumps({
+        "hookSpecificOutput": {
+            "hookEventName": event,
+            "permissionDecision": "deny",
+            "permissionDecisionReason": agent,
+        },
+        "systemMessage": user,
+    }), 0
+
+
 def texts(outcome: str, message: str, agent_message: str | None) -> tuple[str, str, str]:
     """Normalise render()'s arguments: (outcome, text for the user, text for the agent).
 

@@ -42,13 +42,12 @@ from airlock.intake.hooks.base import (
     HookRequest,
     Scope,
     check_scope,
-    dumps,
     get_object,
     get_str,
     install_matcher_groups,
+    render_pretooluse,
     require_object,
     split_mcp_name,
-    texts,
     uninstall_matcher_groups,
 )
 
@@ -116,22 +115,7 @@ def render(outcome: str, message: str, *, agent_message: str | None = None) -> t
     allow → ``{}``; hold/deny/error → ``permissionDecision: "deny"`` with the agent text
     as the (required, non-empty) reason and the user text as ``systemMessage``; exit 0.
     """
-    outcome, user, agent = texts(outcome, message, agent_message)
-    if outcome == "allow":
-        return "{}", 0
-    return (
-        dumps(
-            {
-                "hookSpecificOutput": {
-                    "hookEventName": EVENT,
-                    "permissionDecision": "deny",
-                    "permissionDecisionReason": agent,
-                },
-                "systemMessage": user,
-            }
-        ),
-        0,
-    )
+    return render_pretooluse(EVENT, outcome, message, agent_message)
 
 
 def _groups(command: str) -> list[dict[str, Any]]:
