@@ -13,6 +13,7 @@ import os
 
 from airlock.action import Risk, Target
 from airlock.classify.command import ClassifyContext, SimpleCommand, Word
+from airlock.paths import within
 
 # Hook settings of the agent tools Airlock guards, relative to a project or the home dir.
 HOOK_SETTINGS = (
@@ -141,30 +142,20 @@ def is_secret_file(path: str, extra: tuple[str, ...] = ()) -> bool:
 def guard_paths(ctx: ClassifyContext) -> list[str]:
     """Absolute paths (and dirs) an agent may never write."""
     out: list[str] = []
-    for root in {ctx.cwd, ctx.home, _repo_root(ctx)}:
-        for rel in HOOK_SETTINGS:
+    for root in {ctx.cwd, ctx.home, ctx.workspace()}:
+        for rel in (*HOOK_SETTINGS, *GUARD_NAMES):
             out.append(os.path.join(root, rel))
-        for name in GUARD_NAMES:
-            out.append(os.path.join(root, name))
-    cfg = ctx.config
-    if cfg is not None:
-        out.extend(cfg.guarded_paths())
-    home = os.environ.get("AIRLOCK_HOME")
-    if home:
-        out.append(os.path.abspath(home))
-    from airlock.settings import default_home
-
-    out.append(default_home())
-    # the default location too, even when AIRLOCK_HOME points elsewhere
-    xdg = os.environ.get("XDG_DATA_HOME") or os.path.join(ctx.home, ".local", "share")
-    out.append(os.path.join(xdg, "airlock"))
+    if ctx.config is not None:
+        out.extend(ctx.config.guarded_paths())
+    out.extend(airlock_data_dirs(ctx))
     out.append(os.path.join(ctx.home, ".config", "airlock"))
     return out
 
 
 def airlock_data_dirs(ctx: ClassifyContext) -> list[str]:
-    """Airlock's data dirs: its state, keys, TOTP secrets and snapshots. No agent reads
-    them, with any program."""
+    """Airlock's data dirs: its state, keys, TOTP secrets and snapshots — ``AIRLOCK_HOME``
+    and also the default location, even when ``AIRLOCK_HOME`` points elsewhere. No agent
+    reads them, with any program."""
     from airlock.settings import default_home
 
     dirs = {default_home()}
@@ -185,15 +176,10 @@ def _check_data_dir_reads(cmd: SimpleCommand, ctx: ClassifyContext) -> None:
             continue
         path = ctx.abspath(text.lstrip("@"))
         for d in dirs:
-            if path == d or path.startswith(d.rstrip("/") + "/"):
+            if within(path, d):
                 ctx.flag("secret-read", f"reads {text}, inside Airlock's data dir "
                          "(keys, TOTP secrets, state)")
                 return
-
-
-def _repo_root(ctx: ClassifyContext) -> str:
-
-    return ctx.workspace()
 
 
 def touches_guard(path: str, ctx: ClassifyContext, *, subtree: bool = False) -> bool:
@@ -203,7 +189,7 @@ def touches_guard(path: str, ctx: ClassifyContext, *, subtree: bool = False) -> 
         return False
     path = path.rstrip("/") or "/"
     for g in guard_paths(ctx):
-        if path == g or path.startswith(g.rstrip("/") + "/"):
+        if within(path, g):
             return True
         if subtree and (g.startswith(path + "/") or path == "/"):
             return True
