@@ -94,3 +94,14 @@ RUNNER_CASES = [
 def test_runners_that_inject_credentials_are_seen_through(workspace: Path, command: str,
                                                           decision: str) -> None:
     assert decide(command, cwd=workspace).decision == decision
+
+
+@pytest.mark.parametrize(("command", "decision"), [
+    ("echo \"'/'\" | xargs rm -rf", "deny"),    # xargs removes the quotes: it is /
+    ("printf / | xargs -0 rm -rf", "hold"),      # split by NUL: we do not guess
+    ("echo \"'x\" | xargs rm", "hold"),          # unbalanced quote: xargs would refuse
+    ("echo build | xargs rm -rf", "allow"),
+])
+def test_xargs_splits_known_stdin_as_xargs_does(workspace: Path, command: str,
+                                                decision: str) -> None:
+    assert decide(command, cwd=workspace).decision == decision

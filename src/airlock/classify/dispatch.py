@@ -220,6 +220,7 @@ def _xargs(cmd: SimpleCommand) -> SimpleCommand | None:
                             "--replace", "--max-lines", "--max-chars"})
     args = cmd.args
     replace: str | None = None
+    delimited = False  # -0 / -d: input split by another rule than ours
     i = 0
     while i < len(args):
         t = args[i].text
@@ -228,6 +229,8 @@ def _xargs(cmd: SimpleCommand) -> SimpleCommand | None:
             break
         if not t.startswith("-") or args[i].dynamic:
             break
+        if t in ("-0", "--null", "-d", "--delimiter") or t.startswith(("-d", "--delimiter=")):
+            delimited = True
         if t in ("-I", "--replace") and i + 1 < len(args):
             replace = args[i + 1].text
         elif t.startswith("-I") and len(t) > 2:
@@ -238,8 +241,20 @@ def _xargs(cmd: SimpleCommand) -> SimpleCommand | None:
             i += 1
     rest = args[i:] or [Word("echo")]
     unknown = Word(DYNAMIC, dynamic=True)
-    # what arrives on stdin, when we know it (`echo / | xargs rm -rf`): its words
-    known = cmd.stdin.split() if cmd.stdin is not None and not cmd.stdin_unknown else None
+    # what arrives on stdin, when we know it (`echo / | xargs rm -rf`): xargs splits it
+    # into words honouring quotes and backslashes (shlex's POSIX rules), or with -I takes
+    # each line whole; anything we cannot split the same way stays unknown
+    known: list[str] | None = None
+    if cmd.stdin is not None and not cmd.stdin_unknown and not delimited:
+        if replace:
+            known = [line.strip() for line in cmd.stdin.splitlines() if line.strip()]
+        else:
+            import shlex
+
+            try:
+                known = shlex.split(cmd.stdin)
+            except ValueError:
+                known = None
     if known is not None and not 0 < len(known) <= 64:
         known = None
     if replace:
