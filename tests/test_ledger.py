@@ -11,6 +11,7 @@ from sqlalchemy import delete, update
 from airlock.ledger import Ledger, load_or_create_key, public_hex, verify
 from airlock.store.db import open_store
 from airlock.store.models import ledger as ledger_table
+from tests.conftest_pg import postgres_url  # noqa: F401 - the session fixture
 
 
 def _ledger(tmp_path: Path, every: int = 10) -> tuple[Ledger, str]:
@@ -74,3 +75,41 @@ def test_concurrent_appends_on_sqlite_never_fork(tmp_path: Path) -> None:
     result = verify(led.store, [pub])
     assert result.ok, result.errors
     assert result.entries == 225
+
+
+def test_a_batch_appends_in_order_and_signs_every_checkpoint_it_crosses(
+        tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/l.db")
+    key = load_or_create_key(str(tmp_path))
+    led = Ledger(store, key, 10)
+    with store.write() as conn:
+        last = led.append_many(conn, [("forwarded", "airlock", None, {"i": i}, None)
+                                      for i in range(25)])
+    assert last == 25
+    result = verify(store, [public_hex(key)])
+    assert result.ok, result.errors
+    assert (result.entries, result.checkpoints) == (25, 2)  # seq 10 and 20
+
+
+def test_a_batch_on_postgresql_chains_like_single_appends(
+        postgres_url: str) -> None:  # noqa: F811
+    import uuid
+
+    import psycopg
+
+    name = "ledger_" + uuid.uuid4().hex[:8]
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    store = open_store(postgres_url.rsplit("/", 1)[0] + "/" + name)
+    key = Ed25519PrivateKey.generate()
+    led = Ledger(store, key, 4)
+    try:
+        with store.write() as conn:
+            led.append(conn, "submitted", "bot", "r1", {"n": 0})
+            led.append_many(conn, [("decided", "airlock", "r1", {"n": i}, None)
+                                   for i in range(1, 9)])
+        result = verify(store, [public_hex(key)])
+        assert result.ok, result.errors
+        assert (result.entries, result.checkpoints) == (9, 2)
+    finally:
+        store.close()

@@ -27,12 +27,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select
 
 from airlock.store.db import Store
 from airlock.store.models import checkpoints, ledger, ledger_head
 
 GENESIS = "0" * 64
+_HEAD_SQL = "SELECT seq, hash FROM ledger_head WHERE id = 1"
+_INSERT_SQL = ("INSERT INTO ledger (seq, at, kind, request_id, actor, payload, prev_hash, "
+               "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+_MOVE_HEAD_SQL = "UPDATE ledger_head SET seq = ?, hash = ? WHERE id = 1"
 KEY_FILE = "ledger-ed25519.pem"
 
 # The events the hold and record stages append.
@@ -108,23 +112,49 @@ class Ledger:
     def append(self, conn: Connection, kind: str, actor: str, request_id: str | None = None,
                payload: dict[str, Any] | None = None, at: float | None = None) -> int:
         """Append one entry inside ``conn``'s transaction; returns its sequence number."""
-        head_q = select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c.id == 1)
-        if self.store.postgres:
-            head_q = head_q.with_for_update()
-        seq, prev = conn.execute(head_q).one()
-        seq += 1
-        at = time.time() if at is None else at
-        body = json.dumps(payload or {}, sort_keys=True, separators=(",", ":"),
-                          ensure_ascii=False)
-        digest = entry_hash(seq, at, kind, request_id, actor, body, prev)
-        conn.execute(insert(ledger).values(seq=seq, at=at, kind=kind, request_id=request_id,
-                                           actor=actor, payload=body, prev_hash=prev,
-                                           hash=digest))
-        conn.execute(update(ledger_head).where(ledger_head.c.id == 1)
-                     .values(seq=seq, hash=digest))
-        if self.key is not None and seq % self.checkpoint_every == 0:
-            self._sign(conn, seq, digest)
-        return seq
+        return self.append_many(conn, [(kind, actor, request_id, payload, at)])
+
+    def append_many(self, conn: Connection,
+                    items: Iterable[tuple[str, str, str | None, dict[str, Any] | None,
+                                          float | None]]) -> int:
+        """Append ``(kind, actor, request_id, payload, at)`` entries in order, inside
+        ``conn``'s transaction: the chain head is read and locked once, the rows go in as
+        one batch, the head is moved once, and every checkpoint the batch crosses is
+        signed. Returns the last sequence number."""
+        # Three statements on the driver's own cursor: on the proxy's path this runs for
+        # nearly every call, and SQLAlchemy's statement machinery cost more than SQLite's
+        # work (0.45 vs 0.2 ms a transaction). Same transaction as ``conn``.
+        pg = self.store.postgres
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            return self._append_rows(conn, cur, pg, items)
+        finally:
+            cur.close()
+
+    def _append_rows(self, conn: Connection, cur: Any, pg: bool,
+                     items: Iterable[tuple[str, str, str | None, dict[str, Any] | None,
+                                           float | None]]) -> int:
+        cur.execute(_HEAD_SQL + (" FOR UPDATE" if pg else ""))
+        seq, prev = cur.fetchone()
+        rows: list[tuple[Any, ...]] = []
+        signs: list[tuple[int, str]] = []
+        for kind, actor, request_id, payload, at in items:
+            seq += 1
+            at = time.time() if at is None else at
+            body = json.dumps(payload or {}, sort_keys=True, separators=(",", ":"),
+                              ensure_ascii=False)
+            prev_hash, prev = prev, entry_hash(seq, at, kind, request_id, actor, body, prev)
+            rows.append((seq, at, kind, request_id, actor, body, prev_hash, prev))
+            if self.key is not None and seq % self.checkpoint_every == 0:
+                signs.append((seq, prev))
+        if not rows:
+            return int(seq)
+        mark = "%s" if pg else "?"
+        cur.executemany(_INSERT_SQL.replace("?", mark), rows)
+        cur.execute(_MOVE_HEAD_SQL.replace("?", mark), (seq, prev))
+        for s, h in signs:
+            self._sign(conn, s, h)
+        return int(seq)
 
     def checkpoint(self) -> int | None:
         """Sign the current head if it is not signed yet (called on shutdown)."""
