@@ -90,8 +90,10 @@ def serve(host: str, port: int, database: str | None, config_path: str | None,
     ctx = _context(config_path, database, f"http://{host}:{port}", with_checker=True)
     click.echo(f"airlock serve: http://{host}:{port}  database {redact(ctx.store.url)}  "
                f"ledger key {ctx.public_key[:16]}…", err=True)
+    # proxy_headers off: nothing sits in front of Airlock by default, and a local agent
+    # must not be able to pick the client address Airlock sees with X-Forwarded-For
     uvicorn.run(create_app(ctx), host=host, port=port, access_log=access_log,
-                log_level="warning", timeout_graceful_shutdown=5)
+                log_level="warning", timeout_graceful_shutdown=5, proxy_headers=False)
 
 
 # ---- agent tokens --------------------------------------------------------------------

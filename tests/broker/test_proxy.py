@@ -156,7 +156,7 @@ def test_discovery_is_cached(rig: Rig) -> None:
     tok = rig.token("production", "railway:*.read")
     for _ in range(3):
         assert rig.gql(tok, VOLUME_Q, id="3d2c42fb-prd").status_code == 200
-    entries = [e for e in _ledger(rig) if e["kind"] == "forwarded"]
+    entries = [e for e in _ledger(rig) if e["kind"] == "decided"]
     assert "reported by the railway API" in json.dumps(entries[-1])
 
 

@@ -1,37 +1,29 @@
-"""The forwarding proxy: ``/proxy/<provider>/<path>``, mounted on ``airlock serve``.
+"""What the proxy decides for one call (``proxy.py`` is the HTTP side).
 
-For each call: the agent's Airlock token (never a provider credential) → classify the
-call with the provider's pack → resolve targets (inventory, else the provider's API,
-cached) → the token's scope and grants bind → policy → allow / hold / deny. A hold goes
-through the hold service (request id + approval URL; the identical call is allowed once
-after approval). An approved destructive call on a volume is snapshotted first. Then the
-call is forwarded with the real credential injected, the response streamed back as it
-arrives, and the status recorded in the ledger. The credential never leaves this module
-except in the outgoing request's auth header.
+Given the agent's token principal and the call: classify it with the provider's pack →
+resolve targets (inventory, else the provider's API, cached) → the token's scope and
+grants bind → policy → allow / hold / deny. A hold goes through the hold service (request
+id + approval URL; the identical call is allowed once after approval). An approved
+destructive call on a volume is snapshotted (and verified) before this returns allow.
+Only an allowed call gets the provider's credential, which ``proxy.py`` puts in the
+outgoing request's auth header and nowhere else. Runs in a worker thread: it may ask the
+provider's API and write the ledger.
 """
 
 from __future__ import annotations
 
-import asyncio
-import importlib.util
 import logging
 import os
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
-
 from airlock.action import Action, Assessment, Decision, Risk
 from airlock.broker import tokens
 from airlock.broker.discover import Discoverer
-from airlock.broker.providers import Provider, classify, has_id, load, op_name
-from airlock.broker.recorder import Recorder
+from airlock.broker.providers import Provider, classify, has_id, load, op_name, warm_up
+from airlock.broker.recorder import Entry, Recorder, RecordError
 from airlock.broker.secrets import SecretBox, SecretError
 from airlock.broker.volumes import BrokerProtector, NetError, VolumeNet
 from airlock.classify.command import ClassifyContext
@@ -39,15 +31,6 @@ from airlock.hold.service import HoldService, Refused
 from airlock.resolve import resolve
 
 log = logging.getLogger("airlock.proxy")
-if importlib.util.find_spec("sniffio") is None:
-    # httpcore retries this failing import (a sys.path scan) on every pool operation;
-    # None in sys.modules makes it fail at once (httpcore then assumes asyncio)
-    sys.modules["sniffio"] = None  # type: ignore[assignment]
-MAX_CLASSIFY_BODY = 1 << 20  # a GraphQL request larger than this is refused, not guessed
-HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-       "trailer", "transfer-encoding", "upgrade", "host", "content-length"}
-TIMEOUT = {"connect": 10.0, "read": 60.0, "write": 60.0, "pool": 60.0}
-STRIP_OUT = HOP | {"authorization", "cookie", "x-airlock-token"}
 
 
 @dataclass
@@ -57,6 +40,16 @@ class Outcome:
     body: dict[str, Any] = field(default_factory=dict)
     request_id: str | None = None
     snapshots: list[dict[str, Any]] = field(default_factory=list)
+    decision_seq: int | None = None  # the ledger entry of the decision that allowed it
+    # entries to commit before answering (write-ahead); the caller commits them —
+    # before forwarding when ``ahead``, else (a read) before passing the response on
+    entries: list[Entry] = field(default_factory=list)
+    ahead: bool = True
+
+
+class Blocking(Exception):
+    """Deciding this call would block (ask the provider's API, hold it, snapshot, read the
+    database): decide it in a worker thread instead."""
 
 
 class _Precomputed:
@@ -89,21 +82,12 @@ class Broker:
         self.service = HoldService(ctx.store, ctx.ledger, ctx.settings, self.pre,
                                    ctx.notifier, ctx.service.base_url)
         self.recorder = Recorder(ctx.store, ctx.ledger)
-        self._transport: httpx.AsyncHTTPTransport | None = None
         self._current = threading.local()
+        warm_up()  # the first agent call should not pay for importing the GraphQL parser
         if hasattr(self.service, "_protector"):  # the hold service runs the safety net
             self.service._protector = BrokerProtector(
                 self.volumes, lambda: getattr(self._current, "provider", None),
                 self._default_protector)
-
-    def transport(self) -> httpx.AsyncHTTPTransport:
-        """The connection pool to the providers. The transport, not an ``AsyncClient``: a
-        client keeps a cookie jar (one agent's upstream cookies would ride along on
-        another's calls) and adds redirect/auth/hook machinery the proxy must not apply."""
-        if self._transport is None:
-            self._transport = httpx.AsyncHTTPTransport(
-                limits=httpx.Limits(max_connections=64, max_keepalive_connections=64))
-        return self._transport
 
     def close(self) -> None:
         """Commit every queued ledger entry (the server's shutdown calls this)."""
@@ -111,16 +95,49 @@ class Broker:
 
     def prepare(self, principal: tokens.TokenPrincipal, prov: Provider, method: str,
                 path: str, query: str, body: bytes | None) -> tuple[Outcome, str | None]:
-        """The decision and, when it is allow, the credential to inject."""
+        """The decision (its entries committed) and, when it is allow, the credential to
+        inject. May block: runs in a worker thread."""
         out = self.decide(principal, prov, method, path, query, body)
+        if out.entries:
+            try:
+                self.committed(out, self.recorder.commit(out.entries))
+            except RecordError as exc:
+                out = self.unrecorded(out, exc)
         if out.decision != "allow":
             return out, None
         try:
             return out, self.secrets.reveal(prov.secret)
         except SecretError as exc:
-            return Outcome("deny", 503, {"errors": [{"message": str(exc)}], "data": None,
-                                         "airlock": {"decision": "deny",
-                                                     "reasons": [str(exc)]}}), None
+            return Outcome("deny", 503, refusal(str(exc))), None
+
+    def prepare_nowait(self, principal: tokens.TokenPrincipal, prov: Provider, method: str,
+                       path: str, query: str, body: bytes | None
+                       ) -> tuple[Outcome, str | None]:
+        """:meth:`prepare` without blocking, for the event loop: the same decision, with its
+        entries *not yet committed* (the caller awaits :meth:`Recorder.submit` and passes
+        the sequence numbers to :meth:`committed`). Raises :class:`Blocking` when the call
+        needs anything that could block (then :meth:`prepare` in a thread decides it)."""
+        out = self.decide(principal, prov, method, path, query, body, block=False)
+        if out.decision != "allow":
+            return out, None
+        credential = self.secrets.cached(prov.secret)
+        if credential is None:
+            raise Blocking("the credential is not in memory")
+        return out, credential
+
+    @staticmethod
+    def committed(out: Outcome, seqs: list[int]) -> None:
+        out.decision_seq = seqs[-1]
+        out.entries = []
+
+    @staticmethod
+    def unrecorded(out: Outcome, exc: Exception) -> Outcome:
+        """What to answer when the decision could not be put on the record: a refusal."""
+        log.error("%s", exc)
+        if out.decision == "allow":
+            return Outcome("deny", 503, refusal(str(exc)))
+        out.entries = []
+        return out  # refused all the same
 
     def _default_protector(self) -> Any:
         from airlock.protect.engine import Protector
@@ -131,7 +148,7 @@ class Broker:
     # ---- deciding (sync: runs in the thread pool) --------------------------------------
 
     def _targets(self, prov: Provider, method: str, path: str, body: bytes | None,
-                 action: Action) -> Assessment:
+                 action: Action, block: bool = True) -> Assessment:
         cwd = os.getcwd()
         ctx = ClassifyContext(cwd=cwd, home=os.path.expanduser("~"), config=self.config,
                               origin=cwd)
@@ -143,14 +160,18 @@ class Broker:
             hint = next((x[15:] for x in t.tags if x.startswith("environment-id:")), "")
             if t.resource or t.env not in ("", "unknown") or not (has_id(t) or hint):
                 continue
-            try:
-                if hint:  # the call names its environment: ask the API which that is
-                    found = self.discover.environment(prov, "environment", hint)
-                else:
-                    found = self.discover.environment(prov, t.kind,
-                                                      t.locator.split(":", 2)[2])
-            except SecretError:
-                found = None
+            # the call names its environment: ask the API which that is
+            kind, ident = ("environment", hint) if hint else \
+                (t.kind, t.locator.split(":", 2)[2])
+            if not block:
+                known, found = self.discover.cached(prov, kind, ident)
+                if not known:
+                    raise Blocking("the provider's API must be asked")
+            else:
+                try:
+                    found = self.discover.environment(prov, kind, ident)
+                except SecretError:
+                    found = None
             if found:
                 env = self.config.environment(found)
                 t.env, t.production, t.sandbox = env.name, env.production, env.sandbox
@@ -159,13 +180,16 @@ class Broker:
         return assessment
 
     def decide(self, principal: tokens.TokenPrincipal, prov: Provider, method: str,
-               path: str, query: str, body: bytes | None) -> Outcome:
+               path: str, query: str, body: bytes | None, block: bool = True) -> Outcome:
+        """The decision for one call. Allows and refusals by the token's grants come back
+        with the ledger entries to commit first (``Outcome.entries``); holds and policy
+        denials go through the hold service, which records them itself (``block`` only)."""
         shown = path + (f"?{query}" if query else "")
         text = body.decode("utf-8", "replace") if body is not None else ""
         command = f"{method} {prov.upstream}{shown}" + (f"\n\n{text}" if text else "")
         action = Action(command=command, kind="http", scope=principal.scope,
                         agent=principal.agent.agent)
-        assessment = self._targets(prov, method, path, body, action)
+        assessment = self._targets(prov, method, path, body, action, block)
         refusals = []
         for t in assessment.targets:
             why = principal.permits(prov.name, t.kind, op_name(t), t.risk,
@@ -173,32 +197,29 @@ class Broker:
             if why:
                 refusals.append(f"{t.verb} on {t.kind} {t.name} ({t.env or 'unknown'}): "
                                 f"{why}")
+        submitted: Entry = ("submitted", principal.agent.agent, None,
+                     {"action": {"kind": "http", "command": command[:4000],
+                                 "scope": principal.scope},
+                      "token_id": principal.token_id, "via": "proxy"})
         if refusals:
             decision = Decision("deny", assessment.risk, assessment.targets, refusals,
                                 assessment.flags, ["token-grants"])
-            with self.ctx.store.write() as conn:
-                self.ctx.ledger.append(conn, "submitted", principal.agent.agent, None,
-                                       {"action": {"kind": "http", "command": command,
-                                                   "scope": principal.scope},
-                                        "token_id": principal.token_id, "via": "proxy"})
-                self.ctx.ledger.append(conn, "decided", "airlock", None, decision.to_json())
-            return Outcome("deny", 403, self._answer(decision.to_json(), prov))
+            return Outcome("deny", 403, self._answer(decision.to_json(), prov),
+                           entries=[submitted, ("decided", "airlock", None,
+                                                decision.to_json())])
         decision = self.engine.decide(assessment, self.config)
-        if decision.decision == "allow" and decision.risk == Risk.READ:
-            # a read: one ledger entry after the response (decision + status together)
-            return Outcome("allow", body={"decided": {
-                "decision": "allow", "risk": "read", "command": command[:2000],
-                "targets": [t.to_json() for t in decision.targets]}})
         if decision.decision == "allow":
-            with self.ctx.store.write() as conn:
-                self.ctx.ledger.append(conn, "submitted", principal.agent.agent, None,
-                                       {"action": {"kind": "http", "command": command[:4000],
-                                                   "scope": principal.scope},
-                                        "token_id": principal.token_id, "via": "proxy"})
-                self.ctx.ledger.append(conn, "decided", "airlock", None,
-                                       {"decision": "allow", "risk": decision.risk.label,
-                                        "targets": [t.to_json() for t in decision.targets]})
-            return Outcome("allow")
+            # write-ahead: the decision is committed before the call is forwarded (a read
+            # as one entry; anything else as submitted + decided)
+            decided = {"decision": "allow", "risk": decision.risk.label,
+                       "targets": [t.to_json() for t in decision.targets]}
+            if decision.risk == Risk.READ:
+                return Outcome("allow", ahead=False, entries=[(
+                    "decided", "airlock", None,
+                    {**decided, **submitted[3], "agent": principal.agent.agent})])
+            return Outcome("allow", entries=[submitted, ("decided", "airlock", None, decided)])
+        if not block:
+            raise Blocking("held or denied by policy: the hold service decides")
         # hold or deny by policy: the hold service makes the request, or claims an approved one
         self.pre.local.pre = (command, decision)
         self._current.provider = prov
@@ -218,15 +239,15 @@ class Broker:
             out = Outcome("allow", request_id=answer.get("request"))
             try:
                 out.snapshots = self._protect(prov, decision, out.request_id or "")
-            except NetError as exc:
+            except (NetError, RecordError) as exc:
                 msg = (f"the safety net failed ({exc}); the approved action was NOT "
                        "forwarded")
-                with self.ctx.store.write() as conn:
-                    self.ctx.ledger.append(conn, "failed", "airlock", out.request_id,
-                                           {"reason": msg})
-                return Outcome("deny", 502, {"errors": [{"message": msg}],
-                                             "airlock": {"decision": "deny",
-                                                         "reasons": [msg]}})
+                try:
+                    self.recorder.commit([("failed", "airlock", out.request_id,
+                                           {"reason": msg})])
+                except RecordError as rexc:
+                    log.error("%s", rexc)
+                return Outcome("deny", 502, refusal(msg))
             return out
         status = 428 if answer["decision"] == "hold" else 403
         return Outcome(answer["decision"], status, self._answer(answer, prov),
@@ -237,10 +258,9 @@ class Broker:
         for t in decision.targets:
             if self.volumes.handles(prov, t):
                 m = self.volumes.snapshot(prov, t, rid)
-                with self.ctx.store.write() as conn:
-                    self.ctx.ledger.append(conn, "snapshot-taken", "airlock", rid,
-                                           {k: m[k] for k in ("kind", "volume", "name",
-                                                              "sha256", "bytes", "files")})
+                self.recorder.commit([("snapshot-taken", "airlock", rid,
+                                       {k: m[k] for k in ("kind", "volume", "name",
+                                                          "sha256", "bytes", "files")})])
                 out.append(m)
         return out
 
@@ -261,7 +281,7 @@ class Broker:
 
     def record(self, principal: tokens.TokenPrincipal, prov: Provider, method: str,
                path: str, rid: str | None, status: int, size: int, started: float,
-               decided: dict[str, Any] | None = None, complete: bool = True) -> None:
+               decision_seq: int | None = None, complete: bool = True) -> None:
         """The ``forwarded`` entry, queued for the group-committing writer (non-blocking;
         see ``recorder.py`` for why this one entry may be written a few ms late)."""
         payload: dict[str, Any] = {
@@ -271,157 +291,19 @@ class Broker:
             "ms": round((time.monotonic() - started) * 1000, 2)}
         if not complete:
             payload["incomplete"] = True  # the agent went away or the upstream broke off
-        if decided:
-            payload["decided"] = decided
+        if decision_seq is not None:
+            payload["decision_seq"] = decision_seq  # the entry that let it through
         self.recorder.append("forwarded", "airlock", rid, payload)
 
     def refuse(self, prov: str, method: str, path: str, reason: str) -> None:
-        with self.ctx.store.write() as conn:
-            self.ctx.ledger.append(conn, "proxy-refused", "unknown", None,
+        try:
+            self.recorder.commit([("proxy-refused", "unknown", None,
                                    {"provider": prov, "method": method, "path": path,
-                                    "reason": reason})
+                                    "reason": reason})])
+        except RecordError as exc:
+            log.error("%s", exc)  # refused all the same
 
 
-def _bearer(request: Request) -> str:
-    auth = request.headers.get("authorization", "")
-    if auth[:7].lower() == "bearer ":
-        return auth[7:].strip()
-    return request.headers.get("x-airlock-token", "").strip()
-
-
-def _json(status: int, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"errors": [{"message": message}], "data": None,
-                         "airlock": {"decision": "deny", "reasons": [message], **extra}},
-                        status_code=status)
-
-
-class _Relay(Response):
-    """The upstream's answer, passed to the agent chunk by chunk as it arrives (uvicorn's
-    flow control makes each ``send`` wait while the agent's socket is full, so nothing
-    piles up in memory). ``done`` runs whatever happens — the status is always recorded,
-    the upstream connection always released. A plain ASGI response: Starlette's
-    ``StreamingResponse`` starts a task group per response to watch for a disconnect; here
-    a watcher starts only once a body turns out to be long."""
-
-    WATCH_AFTER = 16  # chunks
-
-    def __init__(self, upstream: httpx.Response, headers: list[tuple[bytes, bytes]],
-                 done: Any) -> None:
-        self.status_code = upstream.status_code
-        self.upstream = upstream
-        self.raw_headers = headers
-        self.done = done
-        self.background = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        sent = 0
-        gone = asyncio.Event()
-        watcher: asyncio.Task[None] | None = None
-
-        async def watch() -> None:
-            while (await receive())["type"] != "http.disconnect":
-                pass
-            gone.set()
-
-        complete = False
-        try:
-            await send({"type": "http.response.start", "status": self.status_code,
-                        "headers": self.raw_headers})
-            n = 0
-            async for chunk in self.upstream.aiter_raw():
-                sent += len(chunk)
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                n += 1
-                if n == self.WATCH_AFTER:
-                    watcher = asyncio.ensure_future(watch())
-                if gone.is_set():
-                    break
-            else:
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-                complete = True
-        finally:
-            if watcher is not None:
-                watcher.cancel()
-            await self.upstream.aclose()
-            self.done(self.status_code, sent, complete)
-
-
-def router(ctx: Any, broker: Broker | None = None) -> APIRouter:
-    broker = broker or Broker(ctx)
-    r = APIRouter()
-
-    @r.api_route("/proxy/{provider}/{path:path}",
-                 methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
-    async def proxy(request: Request, provider: str, path: str) -> Response:
-        started = time.monotonic()
-        method = request.method.upper()
-        upath = "/" + path
-        prov = broker.providers.get(provider)
-        if prov is None:
-            return _json(404, f"no provider {provider!r} is configured "
-                              f"(known: {', '.join(sorted(broker.providers))})")
-        token = _bearer(request)
-        principal = tokens.cached(ctx.store, token) if token else None  # memory only
-        if principal is None and token:
-            principal = await run_in_threadpool(tokens.lookup_cached, ctx.store, token)
-        if principal is None:
-            if not token:
-                reason = "an Airlock token is required: Authorization: Bearer alk_…"
-            elif not token.startswith(tokens.TOKEN_PREFIX):
-                reason = ("this is not an Airlock-issued token. Airlock never forwards a raw "
-                          "provider credential an agent holds: it was not used. Ask the human "
-                          "for a scoped Airlock token, and do not look for other credentials")
-            else:
-                reason = "the Airlock token is unknown, expired or revoked"
-            await run_in_threadpool(broker.refuse, prov.name, method, upath, reason)
-            return _json(401, reason)
-        body: bytes | None = None
-        stream_body = False
-        if prov.api == "graphql" and method == "POST":
-            chunks = []
-            size = 0
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > MAX_CLASSIFY_BODY:
-                    return _json(413, "GraphQL request too large to inspect; refused")
-                chunks.append(chunk)
-            body = b"".join(chunks)
-        elif method not in ("GET", "HEAD", "OPTIONS"):
-            stream_body = True  # REST: method + path decide; the body streams through
-        query = request.url.query
-        # one hop to the thread pool: decide (may ask the provider, may write the ledger)
-        # and the credential (cached in memory after the first call)
-        out, credential = await run_in_threadpool(broker.prepare, principal, prov, method,
-                                                  upath, query, body)
-        if out.decision != "allow" or credential is None:
-            return JSONResponse(out.body, status_code=out.status)
-        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in STRIP_OUT]
-        headers.append((prov.auth_header, prov.auth_value(credential)))
-        url = prov.upstream + upath + (f"?{query}" if query else "")
-        content: Any = body if body is not None else (request.stream() if stream_body
-                                                      else None)
-        upstream = httpx.Request(method, url, headers=headers, content=content,
-                                 extensions={"timeout": TIMEOUT})
-        decided = out.body.get("decided")
-        try:
-            resp = await broker.transport().handle_async_request(upstream)
-        except httpx.HTTPError as exc:
-            broker.record(principal, prov, method, upath, out.request_id, 502, 0, started,
-                          decided)
-            return _json(502, f"the provider did not answer ({type(exc).__name__})")
-
-        def done(status: int, size: int, complete: bool) -> None:
-            broker.record(principal, prov, method, upath, out.request_id, status, size,
-                          started, decided, complete)
-
-        raw = [(k, v) for k, v in resp.headers.raw if k.lower().decode("latin-1") not in HOP]
-        if out.snapshots:
-            raw.append((b"x-airlock-snapshot",
-                        ",".join(m["sha256"][:16] for m in out.snapshots).encode()))
-        return _Relay(resp, raw, done)
-
-    @r.get("/proxy")
-    async def providers() -> Response:
-        return JSONResponse({"providers": sorted(broker.providers)})
-
-    return r
+def refusal(message: str) -> dict[str, Any]:
+    return {"errors": [{"message": message}], "data": None,
+            "airlock": {"decision": "deny", "reasons": [message]}}

@@ -33,6 +33,18 @@ class Discoverer:
         self._lock = threading.Lock()
         self.lookups = 0  # calls that reached the provider (for tests)
 
+    def cached(self, prov: Provider, kind: str, ident: str) -> tuple[bool, str | None]:
+        """``(True, answer)`` when :meth:`environment` would answer without asking the
+        provider (from the cache, or because there is nothing to ask); else ``(False,
+        None)``. Never blocks."""
+        if prov.discover.get(kind) is None or not ident:
+            return True, None
+        with self._lock:
+            hit = self._cache.get((prov.name, kind, ident))
+        if hit is not None and hit[0] > time.monotonic():
+            return True, hit[1]
+        return False, None
+
     def environment(self, prov: Provider, kind: str, ident: str) -> str | None:
         spec = prov.discover.get(kind)
         if spec is None or not ident:

@@ -38,6 +38,7 @@ cover them.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import tomllib
@@ -47,6 +48,7 @@ from typing import Any
 from airlock.action import Risk, Target
 from airlock.classify.command import ClassifyContext
 from airlock.classify.graphql import (
+    GraphQLField,
     GraphQLParseError,
     is_unknown,
     looks_destructive,
@@ -146,10 +148,7 @@ def classify(prov: Provider, method: str, path: str, body: bytes | None,
 
 def _classify_graphql(prov: Provider, body: bytes, ctx: ClassifyContext) -> list[Target]:
     try:
-        ops = operations_from_json(json.loads(body))
-        if not ops:
-            raise GraphQLParseError("the body holds no GraphQL query")
-        fields = parse_operations(ops)
+        fields = _parsed(body) if len(body) <= MAX_CACHED_BODY else _parse(body)
     except (ValueError, RecursionError, GraphQLParseError) as exc:
         reason = str(exc)[:200] if isinstance(exc, GraphQLParseError) else "not JSON"
         ctx.unparsed(f"{prov.name}: GraphQL request cannot be read ({reason})")
@@ -187,6 +186,27 @@ def _classify_graphql(prov: Provider, body: bytes, ctx: ClassifyContext) -> list
                           unresolved=unresolved,
                           detail=f"{f.operation} {f.name}"))
     return out
+
+
+MAX_CACHED_BODY = 16 << 10
+
+
+def _parse(body: bytes) -> tuple[GraphQLField, ...]:
+    ops = operations_from_json(json.loads(body))
+    if not ops:
+        raise GraphQLParseError("the body holds no GraphQL query")
+    return tuple(parse_operations(ops))
+
+
+# Agents send the same few queries over and over (status polls, listings): the root fields
+# of a body are a pure function of its bytes, so they are parsed once (GraphQL servers keep
+# a document cache for the same reason). Errors are not cached.
+_parsed = functools.lru_cache(maxsize=512)(_parse)
+
+
+def warm_up() -> None:
+    """Import and exercise the GraphQL parser once (at server start)."""
+    _parse(b'{"query": "{ __typename }"}')
 
 
 def _classify_rest(prov: Provider, method: str, path: str) -> Target:

@@ -1,18 +1,30 @@
-"""Group commit for the proxy's ``forwarded`` ledger entries.
+"""Group commit for the proxy's ledger entries: one writer thread, one transaction (one
+fsync) for everything queued by the time it commits.
 
-A ``forwarded`` entry (status, size, time — and for reads, the decision) can only be
-written once the upstream has answered, i.e. when the agent already has the response; a
-synchronous write there protects nothing more, but one fsync'ed SQLite transaction per
-call made every proxied call queue behind the previous one's fsync. So those entries go
-through one writer thread that commits whatever has queued up in one transaction: one
-entry alone is committed at once; under load, one fsync covers every entry that arrived
-during the previous commit. Each entry keeps the time it happened (``at``).
+Every entry is queued with the time it is due; the writer commits the whole queue as soon
+as the most pressing entry is due, so entries that could wait ride along with the ones
+that cannot. Three ways in:
 
-What this does not change (G5): decisions that let a write, destructive or held call
-through are still committed *before* the call is forwarded (see ``proxy.Broker.decide``);
-refusals are recorded synchronously. What it costs: a crash (SIGKILL, power loss) can lose
-the entries of the last commit interval — a few ms of already-answered calls; a normal
-shutdown (``flush`` in the server's lifespan) loses nothing.
+- :meth:`Recorder.commit` (a worker thread waits) and :meth:`Recorder.submit` (the event
+  loop awaits the future): write-ahead, committed at once. The
+  proxy records every decision that lets a non-read call through, and every refusal,
+  this way *before* forwarding or answering. If the entries cannot be committed the call
+  is refused: nothing is forwarded off the record.
+- :meth:`Recorder.submit` with ``paced=True`` (:data:`SOON`): the decision on a read,
+  committed at once if the writer is idle, else at most :data:`SOON` after the previous
+  commit (under load, one commit per :data:`SOON` takes everything queued). The proxy
+  forwards the read meanwhile and does not pass the response on until the decision is
+  committed (:meth:`hurry` when the response is there first) — no agent sees an answer
+  that is not on the record; what a crash in between can leave is a read the provider
+  served to nobody.
+- :meth:`Recorder.append` (:data:`LINGER`): the ``forwarded`` entry (status, size,
+  time), which can only exist once the provider has answered, i.e. when the agent already
+  has the response. A crash can lose those of the last :data:`LINGER`; their ``decided``
+  entries are on the record, so such a call shows as allowed with no recorded outcome. A
+  normal shutdown loses nothing.
+
+Why: one fsync'ed SQLite transaction per entry serialised every proxied call behind the
+previous one's commit, and was most of the proxy's CPU (docs/performance.md, "Proxy").
 """
 
 from __future__ import annotations
@@ -21,12 +33,26 @@ import logging
 import threading
 import time
 from collections import deque
+from concurrent.futures import Future
 from typing import Any
 
 from airlock.ledger import Ledger
 from airlock.store.db import Store
 
 log = logging.getLogger("airlock.proxy")
+SOON = 0.005  # s: a read's decision; the upstream round trip hides it
+LINGER = 0.02  # s: an entry nobody waits for (``forwarded``)
+Entry = tuple[str, str, str | None, dict[str, Any]]  # kind, actor, request id, payload
+# kind, actor, request id, payload, time, the future of the group's last entry
+_Queued = tuple[str, str, str | None, dict[str, Any], float, "Future[int] | None"]
+
+
+class RecordError(RuntimeError):
+    """Entries that were to be committed before going on could not be."""
+
+
+def seqs(entries: list[Entry], last: int) -> list[int]:
+    return list(range(last - len(entries) + 1, last + 1))
 
 
 class Recorder:
@@ -34,10 +60,12 @@ class Recorder:
         self.store = store
         self.ledger = ledger
         self.retries = retries
-        self._q: deque[tuple[str, str, str | None, dict[str, Any], float]] = deque()
+        self._q: deque[_Queued] = deque()
         self._cv = threading.Condition()
         self._queued = 0
         self._done = 0
+        self._due = float("inf")  # monotonic time the most pressing queued entry is due
+        self._last = 0.0  # monotonic time the last commit ended
         self._stop = False
         self.batches = 0  # commits made (for tests and the bench)
         self._thread = threading.Thread(target=self._run, name="airlock-recorder",
@@ -46,17 +74,61 @@ class Recorder:
 
     def append(self, kind: str, actor: str, request_id: str | None,
                payload: dict[str, Any]) -> None:
-        """Queue one entry (non-blocking: safe on the event loop)."""
+        """Queue one entry, committed within :data:`LINGER` (non-blocking)."""
+        self._put([(kind, actor, request_id, payload)], None, time.monotonic() + LINGER)
+
+    def commit(self, entries: list[Entry], timeout: float = 30.0) -> list[int]:
+        """Queue ``entries`` (in this order, in one transaction) and wait until they are
+        committed; returns their sequence numbers. Raises :class:`RecordError` if they
+        could not be committed in time (they may still be, later: the caller must treat
+        the outcome as unknown and refuse what it was about to do)."""
+        done = self.submit(entries)
+        try:
+            return seqs(entries, done.result(timeout))
+        except Exception as exc:
+            raise RecordError(f"the ledger could not record this ({type(exc).__name__}); "
+                              "refused") from exc
+
+    def submit(self, entries: list[Entry], paced: bool = False) -> Future[int]:
+        """Queue ``entries`` (in this order, in one transaction) to be committed now — or,
+        ``paced``, no sooner than :data:`SOON` after the previous commit; the future gets
+        the last one's sequence number (:func:`seqs` gives them all) or the error.
+        Non-blocking: the event loop awaits it with ``asyncio.wrap_future``."""
+        done: Future[int] = Future()
+        now = time.monotonic()
+        self._put(entries, done, max(now, self._last + SOON) if paced else now)
+        return done
+
+    def hurry(self) -> None:
+        """Commit what is queued now (someone is waiting for it)."""
         with self._cv:
-            self._q.append((kind, actor, request_id, payload, time.time()))
-            self._queued += 1
-            self._cv.notify_all()
+            if self._q:
+                self._due = 0.0
+                self._cv.notify_all()
+
+    def _put(self, entries: list[Entry], done: Future[int] | None, due: float) -> None:
+        now = time.time()
+        with self._cv:
+            if self._stop:
+                if done is not None:
+                    raise RecordError("the ledger writer has stopped; refused")
+                log.error("ledger writer stopped: %s entry not recorded", entries[0][0])
+                return
+            if due < self._due:
+                self._due = due
+                self._cv.notify_all()
+            for i, (kind, actor, rid, payload) in enumerate(entries):
+                last = i == len(entries) - 1
+                self._q.append((kind, actor, rid, payload, now, done if last else None))
+            self._queued += len(entries)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every entry queued so far is committed."""
         deadline = time.monotonic() + timeout
         with self._cv:
             target = self._queued
+            self._due = 0.0
+            self._cv.notify_all()
             while self._done < target:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -74,28 +146,43 @@ class Recorder:
     def _run(self) -> None:
         while True:
             with self._cv:
-                while not self._q and not self._stop:
-                    self._cv.wait()
+                while not self._stop:
+                    if not self._q:
+                        self._cv.wait()
+                        continue
+                    left = self._due - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cv.wait(left)
                 if not self._q and self._stop:
                     return
                 batch = list(self._q)
                 self._q.clear()
+                self._due = float("inf")
             self._commit(batch)
+            self._last = time.monotonic()
             with self._cv:
                 self._done += len(batch)
                 self._cv.notify_all()
 
-    def _commit(self, batch: list[tuple[str, str, str | None, dict[str, Any], float]]
-                ) -> None:
+    def _commit(self, batch: list[_Queued]) -> None:
+        error: BaseException | None = None
         for attempt in range(self.retries):
             try:
                 with self.store.write() as conn:
-                    for kind, actor, rid, payload, at in batch:
-                        self.ledger.append(conn, kind, actor, rid, payload, at=at)
+                    last = self.ledger.append_many(conn, (q[:5] for q in batch))
                 self.batches += 1
+                first = last - len(batch) + 1
+                for i, q in enumerate(batch):
+                    if q[5] is not None:
+                        q[5].set_result(first + i)
                 return
             except Exception as exc:  # noqa: BLE001 - retry, then say what was lost
+                error = exc
                 log.warning("ledger batch of %d failed (%s), attempt %d", len(batch),
                             type(exc).__name__, attempt + 1)
                 time.sleep(0.05 * (attempt + 1))
-        log.error("ledger: %d forwarded entries could not be recorded", len(batch))
+        log.error("ledger: %d proxy entries could not be recorded", len(batch))
+        for q in batch:
+            if q[5] is not None:
+                q[5].set_exception(error or RecordError("not recorded"))

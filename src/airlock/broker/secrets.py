@@ -112,6 +112,12 @@ class SecretBox:
                                 .order_by(provider_secrets.c.name)).mappings().all()
         return [dict(r) for r in rows]
 
+    def cached(self, name: str) -> str | None:
+        """The plaintext if :meth:`reveal` has it in memory now, else None (no I/O)."""
+        with self._lock:
+            hit = self._cache.get(name)
+        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
     def reveal(self, name: str, ttl: float = 5.0) -> str:
         """The plaintext, for injection into an outgoing request only."""
         now = time.monotonic()

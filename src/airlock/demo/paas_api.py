@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import hmac
 import io
 import json
@@ -82,6 +83,7 @@ class PaasState:
     tokens: set[str] = field(default_factory=set)
     data: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    echoes: list[dict[str, Any]] = field(default_factory=list)  # what /rest/v1/echo saw
 
     @property
     def volumes_dir(self) -> str:
@@ -370,7 +372,25 @@ def create_app(st: PaasState) -> Starlette:
 
         return StreamingResponse(chunks(), media_type="application/octet-stream")
 
+    async def rest_echo(request: Request) -> Response:
+        """What arrived, as the provider saw it (for tests of what the proxy forwards)."""
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+        seen = {"method": request.method,
+                "raw_path": request.scope.get("raw_path", b"").decode("latin-1"),
+                "query": request.scope.get("query_string", b"").decode("latin-1"),
+                "headers": [[k.decode("latin-1"), v.decode("latin-1")]
+                            for k, v in request.scope["headers"]],
+                "bytes": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+        st.echoes.append(seen)
+        if not _authorized(st, request):
+            return _unauth()
+        return JSONResponse(seen, headers={"x-echo": "1", "set-cookie": "upstream=1"})
+
     return Starlette(routes=[
+        Route("/rest/v1/echo/{rest:path}", rest_echo,
+              methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
         Route("/rest/v1/volumes/{vid}", rest_volume, methods=["GET", "DELETE"]),
         Route("/rest/v1/environments/{eid}", rest_environment, methods=["GET"]),
         Route("/rest/v1/blobs/{mib:int}", rest_blob, methods=["GET"]),

@@ -37,7 +37,7 @@ def _ticker(ctx: ServerContext, stop: threading.Event, every: float = 0.5) -> No
             log.warning("tick failed: %s", type(exc).__name__)
 
 
-def create_app(ctx: ServerContext) -> FastAPI:
+def create_app(ctx: ServerContext) -> AirlockApp:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         with ctx.store.write() as conn:
@@ -52,6 +52,7 @@ def create_app(ctx: ServerContext) -> FastAPI:
         finally:
             stop.set()
             thread.join(2)
+            await proxy.aclose()
             broker.close()  # the proxy's queued ledger entries, before server-stopped
             with ctx.store.write() as conn:
                 ctx.ledger.append(conn, "server-stopped", "airlock")
@@ -111,12 +112,30 @@ def create_app(ctx: ServerContext) -> FastAPI:
 
     app.include_router(router)
 
-    from airlock.broker.proxy import Broker
-    from airlock.broker.proxy import router as proxy_router  # the execute stage: /proxy/
+    from airlock.broker.decide import Broker
+    from airlock.broker.proxy import ProxyApp  # the execute stage for HTTP APIs: /proxy/
 
     broker = Broker(ctx)
-    app.include_router(proxy_router(ctx, broker))
-    return app
+    proxy = ProxyApp(ctx, broker)
+    return AirlockApp(app, proxy)
+
+
+class AirlockApp:
+    """What uvicorn runs: ``/proxy`` and ``/proxy/…`` go straight to the proxy (a plain
+    ASGI app on every agent API call, see ``broker/proxy.py``), everything else — and the
+    lifespan — to the FastAPI app."""
+
+    def __init__(self, app: FastAPI, proxy: Any) -> None:
+        self.app = app
+        self.proxy = proxy
+        self.state = app.state
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and (scope["path"] == "/proxy"
+                                        or scope["path"].startswith("/proxy/")):
+            await self.proxy(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 class SecurityHeaders:

@@ -1,0 +1,116 @@
+"""The connection pool from the proxy to the providers' APIs (aiohttp).
+
+One ``aiohttp.ClientSession`` per server, created on the event loop at the first call and
+closed at shutdown. It is set up to be a transparent forwarder, not a browser-like
+client: no cookie jar (one agent's upstream cookies must never ride along on another's
+calls), no redirects followed, no decompression (bytes pass through as the provider sent
+them, ``Content-Encoding`` with them), no headers of its own (``User-Agent``, ``Accept``…).
+
+Why aiohttp here when the rest of Airlock uses httpx: measured with ``bench/
+proxy_overhead.py``'s load against the same upstream, a bare forwarding loop cost 2.9 ms
+of CPU per call with httpx's transport (its pool probes every pooled connection with a
+``getpeername`` and a ``poll`` whenever a request is assigned or released) and 0.7 ms
+with aiohttp's connector and C response parser (docs/performance.md, "Proxy").
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+# Headers that describe one hop, not the message (RFC 9110 §7.6.1), plus the ones the
+# client library sets from what it sends.
+HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+                 "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host",
+                 "content-length"})
+# What the agent sent that must never reach the provider: its Airlock token and cookies.
+STRIP_OUT = HOP | {"authorization", "cookie", "x-airlock-token"}
+# a response keeps its Content-Length: its body is passed on byte for byte
+HOP_BYTES = frozenset(h.encode() for h in HOP - {"content-length"})
+TIMEOUT = aiohttp.ClientTimeout(total=None, connect=10, sock_connect=10, sock_read=60)
+# aiohttp adds these when absent; a forwarder passes on exactly what the agent sent
+NO_AUTO = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
+UpstreamError = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+
+
+class Upstream:
+    def __init__(self, limit: int = 64) -> None:
+        self.limit = limit
+        self._session: aiohttp.ClientSession | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.limit, limit_per_host=0,
+                                               enable_cleanup_closed=True),
+                cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False,
+                skip_auto_headers=NO_AUTO, timeout=TIMEOUT, trust_env=False)
+        return self._session
+
+    async def send(self, method: str, url: str, headers: list[tuple[str, str]],
+                   body: bytes | AsyncIterator[bytes] | None) -> aiohttp.ClientResponse:
+        """Send one request to ``url`` exactly as written (already percent-encoded: no
+        re-quoting, no normalisation); the caller reads the body and must ``release()`` or
+        ``close()`` the response. Raises one of :data:`UpstreamError` when the provider
+        cannot be reached or breaks off before answering."""
+        return await self.session().request(method, URL(url, encoded=True),
+                                            headers=headers, data=body,
+                                            allow_redirects=False)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def outgoing_headers(raw: list[tuple[bytes, bytes]], auth_header: str,
+                     auth_value: str) -> list[tuple[str, str]]:
+    """The agent's request headers minus hop-by-hop ones, its token and its cookies,
+    plus the provider's credential."""
+    out = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw
+           if k.decode("latin-1").lower() not in STRIP_OUT]
+    out.append((auth_header, auth_value))
+    return out
+
+
+def incoming_headers(resp: Any) -> list[tuple[bytes, bytes]]:
+    """The provider's response headers minus hop-by-hop ones."""
+    return [(k, v) for k, v in resp.raw_headers if k.lower() not in HOP_BYTES]
+
+
+class Redactor:
+    """Masks the provider credential in what comes back (same length, so a
+    ``Content-Length`` stays true): an endpoint that reflects request headers — a debug
+    route, an error page — must not hand the agent the credential Airlock injected. Works
+    across chunk boundaries by holding back the last ``len(secret) - 1`` bytes of a chunk
+    until the next one. Does not see through compression or other encodings."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret.encode()
+        self.mask = b"*" * len(self.secret)
+        self.keep = max(0, len(self.secret) - 1)
+        self.carry = b""
+
+    def whole(self, data: bytes) -> bytes:
+        return data.replace(self.secret, self.mask) if self.secret else data
+
+    def chunk(self, data: bytes) -> bytes:
+        """The part of ``carry + data`` that can be passed on now, masked."""
+        buf = self.whole(self.carry + data)
+        if len(buf) <= self.keep:
+            self.carry = buf
+            return b""
+        cut = len(buf) - self.keep
+        self.carry = buf[cut:]
+        return buf[:cut]
+
+    def rest(self) -> bytes:
+        out, self.carry = self.whole(self.carry), b""
+        return out
+
+    def headers(self, raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        return [(k, self.whole(v)) for k, v in raw]

@@ -1,0 +1,141 @@
+"""The proxy's group-committing ledger writer, on a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from airlock.broker.recorder import LINGER, Recorder, RecordError, seqs
+from airlock.ledger import entries, public_hex, verify
+from tests.broker.conftest import Env
+
+
+def _kinds(env: Env) -> list[str]:
+    return [e["kind"] for e in entries(env.store)]
+
+
+def _fail_inserts(env: Env) -> None:
+    with sqlite3.connect(env.home / "airlock.db") as db:
+        db.execute("CREATE TRIGGER no_ledger BEFORE INSERT ON ledger "
+                   "BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
+
+
+def _heal(env: Env) -> None:
+    with sqlite3.connect(env.home / "airlock.db") as db:
+        db.execute("DROP TRIGGER no_ledger")
+
+
+def test_commit_returns_the_sequence_numbers_in_order(env: Env) -> None:
+    rec = Recorder(env.store, env.ledger)
+    try:
+        got = rec.commit([("submitted", "bot", None, {"n": 1}),
+                          ("decided", "airlock", None, {"n": 2})])
+        assert got == [1, 2]
+        assert rec.commit([("decided", "airlock", None, {"n": 3})]) == [3]
+        assert _kinds(env) == ["submitted", "decided", "decided"]
+    finally:
+        rec.close()
+
+
+def test_concurrent_commits_share_transactions_and_keep_the_chain(env: Env) -> None:
+    rec = Recorder(env.store, env.ledger)
+    try:
+        def one(i: int) -> list[int]:
+            return rec.commit([("submitted", "bot", None, {"i": i}),
+                               ("decided", "airlock", None, {"i": i})])
+
+        with ThreadPoolExecutor(16) as pool:
+            results = list(pool.map(one, range(400)))
+        flat = [s for pair in results for s in pair]
+        assert sorted(flat) == list(range(1, 801))  # every entry once, no gaps
+        assert all(b == a + 1 for a, b in results)  # a group is never split
+        assert rec.batches < 400, "no two commits ever shared a transaction"
+    finally:
+        rec.close()
+    assert verify(env.store, [public_hex(env.ledger.key)]).ok  # type: ignore[arg-type]
+
+
+def test_append_is_committed_within_the_linger_without_anyone_waiting(env: Env) -> None:
+    rec = Recorder(env.store, env.ledger)
+    try:
+        rec.append("forwarded", "airlock", None, {"status": 200})
+        deadline = time.monotonic() + LINGER + 2.0
+        while _kinds(env) != ["forwarded"]:
+            assert time.monotonic() < deadline, "the entry was never committed"
+            time.sleep(0.01)
+    finally:
+        rec.close()
+
+
+def test_lingering_entries_ride_along_with_a_commit(env: Env) -> None:
+    rec = Recorder(env.store, env.ledger)
+    try:
+        rec.append("forwarded", "airlock", None, {"status": 200})
+        assert rec.commit([("decided", "airlock", None, {})]) == [2]
+        assert _kinds(env) == ["forwarded", "decided"]
+        assert rec.batches == 1
+    finally:
+        rec.close()
+
+
+def test_close_commits_what_is_queued(env: Env) -> None:
+    rec = Recorder(env.store, env.ledger)
+    for i in range(5):
+        rec.append("forwarded", "airlock", None, {"i": i})
+    rec.close()
+    assert _kinds(env) == ["forwarded"] * 5
+
+
+def test_paced_submit_commits_at_once_when_the_writer_is_idle(env: Env) -> None:
+    rec = Recorder(env.store, env.ledger)
+    try:
+        time.sleep(0.05)
+        t0 = time.monotonic()
+        assert rec.submit([("decided", "airlock", None, {})], paced=True).result(5) == 1
+        assert time.monotonic() - t0 < LINGER  # not held back to the linger
+    finally:
+        rec.close()
+
+
+def test_the_event_loop_can_await_a_commit(env: Env) -> None:
+    rec = Recorder(env.store, env.ledger)
+
+    async def main() -> list[int]:
+        group = [("submitted", "bot", None, {}), ("decided", "airlock", None, {})]
+        last = await asyncio.wrap_future(rec.submit(group))
+        return seqs(group, last)
+
+    try:
+        assert asyncio.run(main()) == [1, 2]
+    finally:
+        rec.close()
+
+
+def test_a_failing_database_is_an_error_for_whoever_waits(env: Env) -> None:
+    rec = Recorder(env.store, env.ledger, retries=2)
+    try:
+        _fail_inserts(env)
+        with pytest.raises(RecordError, match="could not record"):
+            rec.commit([("decided", "airlock", None, {})])
+        fut = rec.submit([("decided", "airlock", None, {})])
+        with pytest.raises(Exception, match="disk says no"):
+            fut.result(10)
+        _heal(env)
+        assert rec.commit([("decided", "airlock", None, {"after": True})]) == [1]
+        assert _kinds(env) == ["decided"]
+    finally:
+        rec.close()
+
+
+def test_after_close_a_commit_is_refused_and_an_append_dropped(env: Env) -> None:
+    rec = Recorder(env.store, env.ledger)
+    rec.close()
+    with pytest.raises(RecordError, match="stopped"):
+        rec.commit([("decided", "airlock", None, {})])
+    rec.append("forwarded", "airlock", None, {})  # logged, not raised
+    assert _kinds(env) == []
+    assert not rec._thread.is_alive()
