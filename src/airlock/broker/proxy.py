@@ -224,8 +224,11 @@ class ProxyApp:
             else:
                 if not out.entries:
                     return out, credential, None
-                pending = asyncio.wrap_future(broker.recorder.submit(
-                    out.entries, paced=not out.ahead))
+                try:
+                    pending = asyncio.wrap_future(broker.recorder.submit(
+                        out.entries, paced=not out.ahead))
+                except RecordError as exc:  # the writer has stopped (shutting down)
+                    return broker.unrecorded(out, exc), None, None
                 if out.ahead or credential is None:
                     if await self._settle(out, pending):
                         return out, credential, None

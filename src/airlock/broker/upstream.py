@@ -27,8 +27,9 @@ from yarl import URL
 HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
                  "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host",
                  "content-length"})
-# What the agent sent that must never reach the provider: its Airlock token and cookies.
-STRIP_OUT = HOP | {"authorization", "cookie", "x-airlock-token"}
+# What the agent sent that must never reach the provider: its Airlock token and cookies
+# (and Expect: uvicorn has already answered the agent's 100-continue).
+STRIP_OUT = HOP | {"authorization", "cookie", "x-airlock-token", "expect"}
 # a response keeps its Content-Length: its body is passed on byte for byte
 HOP_BYTES = frozenset(h.encode() for h in HOP - {"content-length"})
 TIMEOUT = aiohttp.ClientTimeout(total=None, connect=10, sock_connect=10, sock_read=60)
