@@ -67,9 +67,10 @@ CASES = [
     ("kubectl delete pod web-1 -n shop", "kubectl.delete.pod", Risk.WRITE,
      "kube:current/shop/pod/web-1"),
     # destructive
-    ("kubectl delete pvc data-db-0 -n db --context=prod", "kubectl.delete", Risk.DESTRUCTIVE,
-     "kube:prod/db/persistentvolumeclaim/data-db-0"),
-    ("kubectl delete pv pv-1", "kubectl.delete", Risk.DESTRUCTIVE,
+    # a volume claim or volume: its data goes with it (reclaim policy Delete)
+    ("kubectl delete pvc data-db-0 -n db --context=prod", "kubectl.delete.volume",
+     Risk.CATASTROPHIC, "kube:prod/db/persistentvolumeclaim/data-db-0"),
+    ("kubectl delete pv pv-1", "kubectl.delete.volume", Risk.CATASTROPHIC,
      "kube:current/current/persistentvolume/pv-1"),
     ("kubectl delete statefulset db", "kubectl.delete", Risk.DESTRUCTIVE,
      "kube:current/current/statefulset/db"),

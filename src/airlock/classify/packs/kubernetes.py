@@ -11,12 +11,15 @@ Risk choices:
 - Deleting a namespace (an OpenShift project), a CustomResourceDefinition (every object
   of that type goes with it), anything with ``--all``, or anything across
   ``--all-namespaces``/``-A``: catastrophic. So is a delete whose resource type comes
-  from a variable.
+  from a variable. So is deleting a PersistentVolumeClaim or PersistentVolume: with the
+  default reclaim policy (``Delete``) the volume and its data go with it — a production
+  volume deleted, as in the incident, only through a PaaS's API instead (the kubeconfig is
+  never read, so a ``Retain`` policy cannot be seen).
 - Deleting a pod is a write: a controller recreates a managed pod, and agents delete
   pods to restart them. ``--force`` skips graceful termination (a StatefulSet pod may
   briefly run twice): destructive. Events are a write too.
-- Deleting anything else (PVC, PV, StatefulSet, Deployment, Secret, ConfigMap,
-  Service…) and deleting from a manifest (``-f``/``-k``) is destructive.
+- Deleting anything else (StatefulSet, Deployment, Secret, ConfigMap, Service…) and
+  deleting from a manifest (``-f``/``-k``) is destructive.
 - ``drain`` evicts every pod and loses emptyDir data: destructive; ``cordon`` is a
   write. ``scale --replicas=0`` (or a replica count from a variable) is destructive.
 - ``apply --prune`` deletes objects missing from the manifests, ``replace --force``
@@ -277,6 +280,9 @@ _KUBECTL_RULES = (
          locator="kube:{context}/{name}", detail="deletes everything in the namespace"),
     rule("kubectl.delete.crd", "catastrophic", "delete", "customresourcedefinition",
          target="args", detail="deletes every object of that type, cluster-wide"),
+    rule("kubectl.delete.volume", "catastrophic", "delete",
+         "persistentvolumeclaim|persistentvolume", target="args",
+         detail="the volume's data goes with it (reclaim policy Delete)"),
     rule("kubectl.delete.pod.force", "destructive", "delete", "pod", flags="--force|--now",
          target="args", detail="skips graceful termination"),
     rule("kubectl.delete.pod", "write", "delete", "pod|event", target="args",
