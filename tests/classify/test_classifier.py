@@ -113,3 +113,12 @@ risk = "destructive"
     assert decide("git push", cwd=workspace, config=ch).decision == "hold"
     d = decide("git status", cwd=workspace, config=ch)
     assert d.decision == "allow", d.to_json()
+
+
+def test_what_a_redirected_file_feeds_a_program_is_classified(workspace: Path) -> None:
+    (workspace / "drop.sql").write_text("DROP DATABASE app;")
+    (workspace / "clean.sh").write_text("rm -rf /var/lib/postgresql\n")
+    (workspace / "select.sql").write_text("SELECT 1;")
+    assert decide("psql -h db.prod < drop.sql", cwd=workspace).decision != "allow"
+    assert decide("bash < clean.sh", cwd=workspace).decision != "allow"
+    assert decide("psql -h localhost < select.sql", cwd=workspace).decision == "allow"

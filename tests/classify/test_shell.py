@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -204,3 +206,19 @@ def test_known_echo_output_in_a_substitution_is_substituted_and_split() -> None:
     assert argvs("$(echo rm -rf /)") == [["echo", "rm", "-rf", "/"], ["rm", "-rf", "/"]]
     assert argvs('"$(echo rm -rf /)"') == [["echo", "rm", "-rf", "/"], ["rm -rf /"]]
     assert argvs("`printf rm` -rf /") == [["printf", "rm"], ["rm", "-rf", "/"]]
+
+
+def test_a_readable_file_redirected_in_is_known_stdin(tmp_path: Path) -> None:
+    (tmp_path / "ops").mkdir()
+    (tmp_path / "ops" / "q.sql").write_text("DROP TABLE users;")
+    c = ctx(str(tmp_path))
+    cmd = parse_script("cd ops && psql < q.sql", c)[-1]
+    assert cmd.stdin == "DROP TABLE users;" and not cmd.stdin_unknown
+    assert str(tmp_path / "ops" / "q.sql") in c.consumed  # a rewrite of it is held
+
+
+@pytest.mark.parametrize("source", ["psql < missing.sql", "psql < $F", "psql < /dev/stdin",
+                                    "psql < ."])
+def test_an_unreadable_redirect_in_leaves_stdin_unknown(tmp_path: Path, source: str) -> None:
+    cmd = parse_script(source, ctx(str(tmp_path)))[-1]
+    assert cmd.stdin is None and cmd.stdin_unknown

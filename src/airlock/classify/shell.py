@@ -39,6 +39,7 @@ _ECHOES = frozenset({"echo", "printf"})
 _GLOB_CHARS = frozenset("*?[")
 _HIGH_PLANES = re.compile("[\U00030000-\U0010FFFF]")
 _NON_BMP = re.compile("[\U00010000-\U0010FFFF]")
+STDIN_FILE_LIMIT = 256 * 1024  # bytes of a `< file` we read to see what arrives on stdin
 _REDIRECT_OPS = frozenset({">", ">>", "<", "&>", "&>>", ">|", ">&", "<&", "<>", ">&-", "<&-"})
 
 
@@ -325,7 +326,13 @@ class _Walker:
                 cmd.stdin = r.body
                 cmd.stdin_unknown = r.body_dynamic
             elif r.op == "<":
-                cmd.stdin_unknown = True
+                # a file we can read is what arrives on stdin (curl -d @- < body.json,
+                # psql < drop.sql, bash < script.sh); anything else stays unknown
+                text = None
+                if r.target is not None and not r.target.dynamic:
+                    text = self.ctx.read_small_file(os.path.join(self.cwd, r.target.text),
+                                                    STDIN_FILE_LIMIT)
+                cmd.stdin, cmd.stdin_unknown = text, text is None
         self.commands.append(cmd)
         after = self.pending_after_heredoc
         self.pending_after_heredoc = None
