@@ -68,6 +68,8 @@ CASES = [
     ("docker volume prune -f", "docker.volume.prune", Risk.DESTRUCTIVE, HOST),
     ("docker system prune -af", "docker.system.prune", Risk.DESTRUCTIVE, HOST),
     ("docker rm -v web", "docker.rm.volumes", Risk.DESTRUCTIVE, "docker:container:web"),
+    ("docker rm -f $IDS", "docker.rm.computed", Risk.DESTRUCTIVE,
+     "docker:container:$?"),
     ("docker container rm -fv web", "docker.rm.volumes", Risk.DESTRUCTIVE,
      "docker:container:web"),
     ("docker stack rm prod", "docker.stack.rm", Risk.DESTRUCTIVE, "docker:stack:prod"),

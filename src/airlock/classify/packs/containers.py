@@ -19,7 +19,9 @@ Risk choices:
   postgres's) included: catastrophic. ``podman system reset`` and ``podman machine rm``
   remove every container, image and volume: catastrophic.
 - ``rm``/``rm -f``/``stop``/``kill`` are writes (a container is recreated from its
-  image); ``rm -v`` also removes the container's anonymous volumes: destructive.
+  image); ``rm -v`` also removes the container's anonymous volumes: destructive. So is
+  ``rm -f`` of containers named by a substitution (``$(docker ps -aq)``): it can be every
+  container, running ones and whatever their writable layers hold included.
   Images and networks can be pulled or rebuilt: ``rmi``/``image prune`` are writes.
 - ``compose down -v`` removes the project's volumes: destructive; ``compose down`` is a
   write; ``compose up -V`` recreates anonymous volumes empty: destructive.
@@ -300,6 +302,9 @@ def _engine_rules() -> tuple[Rule, ...]:
         # containers
         rule("{tool}.rm.volumes", "destructive", "rm", flags="-v|--volumes", target="args",
              kind="container", locator=ctr, detail="also removes its anonymous volumes"),
+        rule("{tool}.rm.computed", "destructive", "rm", flags="-f|--force", args="$?",
+             target="args", kind="container", locator=ctr,
+             detail="force-removes containers we cannot name (maybe all of them)"),
         rule("{tool}.rm", "write", "rm", target="args", kind="container", locator=ctr),
         rule("{tool}.{sub}", "write",
              "stop|kill|restart|pause|unpause|start|rename|update|exec|attach|commit",
