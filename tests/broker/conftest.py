@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from airlock.broker.secrets import SecretBox
+from airlock.demo.paas_api import PaasState, ThreadServer, create_app, free_port, seed
 from airlock.ledger import Ledger, load_or_create_key
 from airlock.store.db import open_store
+from tests.server.harness import Airlock
 
 
 class Env:
@@ -21,3 +25,27 @@ def env(tmp_path: Path) -> Iterator[Env]:
     e = Env(tmp_path)
     yield e
     e.store.close()
+
+
+@contextmanager
+def behind_airlock(tmp_path: Path, config: str, secret: str, credential: str,
+                   tokens: list[str] | None = None, **fmt: object
+                   ) -> Iterator[tuple[Airlock, PaasState, ThreadServer]]:
+    """The stand-in PaaS API (in a thread, accepting ``tokens``, default the credential)
+    and a real ``airlock serve`` in front of it holding ``credential`` as ``secret``;
+    ``config`` is formatted with the stand-in's ``port`` and ``fmt``. On the way out,
+    checks that the credential was written nowhere outside the stand-in's own files."""
+    port = free_port()
+    state = seed(str(tmp_path / "paas"), tokens or [credential])
+    paas = ThreadServer(create_app(state), port).start()
+    airlock = Airlock(tmp_path / "home", config.format(port=port, **fmt))
+    SecretBox(airlock.ctx.store, airlock.ctx.ledger, str(airlock.home)).add(secret, credential)
+    airlock.start()
+    try:
+        yield airlock, state, paas
+    finally:
+        airlock.stop_all()
+        paas.stop()
+        for p in tmp_path.rglob("*"):
+            if p.is_file() and "paas" not in p.relative_to(tmp_path).parts:
+                assert credential.encode() not in p.read_bytes(), f"credential leaked into {p}"

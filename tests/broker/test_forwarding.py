@@ -17,8 +17,8 @@ import pytest
 
 from airlock import ledger
 from airlock.broker import tokens as T
-from airlock.broker.secrets import SecretBox
-from airlock.demo.paas_api import PaasState, ThreadServer, create_app, free_port, seed
+from airlock.demo.paas_api import PaasState, free_port
+from tests.broker.conftest import behind_airlock
 from tests.server.harness import Airlock
 
 REAL = "acme_live_4d3c2b1a09f8e7d6c5b4a3928170f6e5"
@@ -112,20 +112,9 @@ class Fwd:
 
 @pytest.fixture
 def fwd(tmp_path: Path) -> Iterator[Fwd]:
-    port, down = free_port(), free_port()
-    state = seed(str(tmp_path / "paas"), [REAL])
-    paas = ThreadServer(create_app(state), port).start()
-    airlock = Airlock(tmp_path / "home", CONFIG.format(port=port, down=down))
-    SecretBox(airlock.ctx.store, airlock.ctx.ledger, str(airlock.home)).add("acme", REAL)
-    airlock.start()
-    try:
+    with behind_airlock(tmp_path, CONFIG, "acme", REAL, down=free_port()) as (airlock, state,
+                                                                              _paas):
         yield Fwd(airlock, state)
-    finally:
-        airlock.stop_all()
-        paas.stop()
-        for p in tmp_path.rglob("*"):
-            if p.is_file() and "paas" not in p.relative_to(tmp_path).parts:
-                assert REAL.encode() not in p.read_bytes(), f"credential leaked into {p}"
 
 
 def _headers(seen: dict[str, Any]) -> dict[str, list[str]]:

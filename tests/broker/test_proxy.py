@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from airlock.broker import tokens as T
-from airlock.broker.secrets import SecretBox
-from airlock.demo.paas_api import ThreadServer, create_app, free_port, seed
+from airlock.demo.paas_api import ThreadServer
+from tests.broker.conftest import behind_airlock
 from tests.server.harness import Airlock
 
 REAL = "rw_live_7c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"
@@ -58,21 +58,8 @@ class Rig:
 
 @pytest.fixture
 def rig(tmp_path: Path) -> Iterator[Rig]:
-    port = free_port()
-    paas_root = tmp_path / "paas"
-    paas = ThreadServer(create_app(seed(str(paas_root), [REAL, FOUND])), port).start()
-    airlock = Airlock(tmp_path / "home", CONFIG.format(port=port))
-    SecretBox(airlock.ctx.store, airlock.ctx.ledger, str(airlock.home)).add("railway", REAL)
-    airlock.start()
-    try:
-        yield Rig(airlock, paas, paas_root)
-    finally:
-        airlock.stop_all()
-        paas.stop()
-        everything = [p for p in tmp_path.rglob("*") if p.is_file()
-                      and "paas" not in p.relative_to(tmp_path).parts]
-        for p in everything:
-            assert REAL.encode() not in p.read_bytes(), f"credential leaked into {p}"
+    with behind_airlock(tmp_path, CONFIG, "railway", REAL, [REAL, FOUND]) as (airlock, _, paas):
+        yield Rig(airlock, paas, tmp_path / "paas")
 
 
 VOLUME_Q = "query($id: String!) { volume(id: $id) { name environment { name } } }"

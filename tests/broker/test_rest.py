@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from airlock.broker import tokens as T
-from airlock.broker.secrets import SecretBox
-from airlock.demo.paas_api import ThreadServer, blob_chunk, create_app, free_port, seed
+from airlock.demo.paas_api import blob_chunk
+from tests.broker.conftest import behind_airlock
 from tests.server.harness import Airlock
 
 REAL = "acme_live_9f8e7d6c5b4a39281706f5e4d3c2b1a0"
@@ -91,20 +91,8 @@ class Rest:
 
 @pytest.fixture
 def rest(tmp_path: Path) -> Iterator[Rest]:
-    port = free_port()
-    paas_root = tmp_path / "paas"
-    paas = ThreadServer(create_app(seed(str(paas_root), [REAL])), port).start()
-    airlock = Airlock(tmp_path / "home", CONFIG.format(port=port))
-    SecretBox(airlock.ctx.store, airlock.ctx.ledger, str(airlock.home)).add("acme", REAL)
-    airlock.start()
-    try:
-        yield Rest(airlock, paas_root)
-    finally:
-        airlock.stop_all()
-        paas.stop()
-        for p in tmp_path.rglob("*"):
-            if p.is_file() and "paas" not in p.relative_to(tmp_path).parts:
-                assert REAL.encode() not in p.read_bytes(), f"credential leaked into {p}"
+    with behind_airlock(tmp_path, CONFIG, "acme", REAL) as (airlock, _, _paas):
+        yield Rest(airlock, tmp_path / "paas")
 
 
 def test_get_allowed_with_injected_credential(rest: Rest) -> None:
