@@ -167,6 +167,7 @@ def test_percent_encoding_is_forwarded_as_sent(fwd: Fwd) -> None:
     "GET /proxy/acme/v1/echo/./e1",
     "GET /proxy/acme/v1/echo/x%2F..%2F..%2Fadmin",
     "GET /proxy/acme/v1/echo/x%5c..",
+    "GET /proxy/acme/v1/echo/x\\..\\admin",
 ])
 def test_paths_the_provider_could_read_differently_are_refused(fwd: Fwd, line: str) -> None:
     assert fwd.raw(line) == 400

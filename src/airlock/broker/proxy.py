@@ -116,7 +116,7 @@ class ProxyApp:
                 f"(known: {', '.join(sorted(self.broker.providers))})"))
             return
         if any(seg in (".", "..") for seg in unquote(rest).split("/")) or \
-                any(x in rest.lower() for x in ("%2f", "%5c")):
+                any(x in rest.lower() for x in ("%2f", "%5c", "\\")):
             # the provider could read these as another path than the one decided on
             await _send_json(send, 400, refusal(
                 "dot segments and encoded slashes are not proxied (the provider could read "
@@ -203,7 +203,6 @@ class ProxyApp:
             raw.append((b"x-airlock-snapshot",
                         ",".join(m["sha256"][:16] for m in out.snapshots).encode()))
         await _relay(resp, _with_security(raw), receive, send, done, redact)
-
 
     async def _prepare(self, principal: tokens.TokenPrincipal, prov: Provider, method: str,
                        upath: str, query: str, body: bytes | None
