@@ -12,6 +12,7 @@ from pathlib import Path
 from queue import Empty, Queue
 from typing import Any
 
+import httpx
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
@@ -19,6 +20,7 @@ from mcp.shared.exceptions import MCPError
 from tests.intake.mcp.helpers import (
     UPSTREAM,
     agent_env,
+    dead_port,
     make_db,
     proxy_params,
     rows,
@@ -202,3 +204,41 @@ def test_malformed_json_rpc_gets_errors_and_never_reaches_a_tool(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def test_an_upstream_reached_by_url_is_guarded_the_same_way(workspace: Path, db: Path) -> None:
+    """``airlock mcp proxy --url``: the upstream is a streamable-HTTP MCP server."""
+    port = dead_port()
+    server = subprocess.Popen([sys.executable, UPSTREAM, str(db), str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/mcp", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert server.poll() is None and time.monotonic() < deadline, "no upstream"
+                time.sleep(0.1)
+        cfg = write_config(workspace)
+        params = proxy_params(cfg, db, agent_env())
+        params.args = ["-m", "airlock", "mcp", "proxy", "--config", str(cfg), "--url",
+                       f"http://127.0.0.1:{port}/mcp"]
+
+        async def body(c: Client) -> dict[str, Any]:
+            return {"tools": sorted(t.name for t in (await c.list_tools()).tools),
+                    "read": await c.call_tool("read_query", {"query": "SELECT * FROM items"}),
+                    "drop": await c.call_tool("write_query", {"query": "DROP TABLE items"})}
+
+        out = session(params, body)
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert out["tools"] == ["crash", "echo", "list_tables", "read_query", "tidy", "wipe",
+                            "write_query"]
+    assert not out["read"].is_error
+    assert out["read"].structured_content["result"][0] == {"id": 1, "name": "a"}
+    assert out["drop"].is_error
+    assert out["drop"].structured_content["airlock"]["decision"] == "hold"
+    assert "needs a human's approval" in text(out["drop"])
+    assert tables(db) == ["items"]  # the upstream never ran the DROP

@@ -1,6 +1,7 @@
 """A real MCP server over a real SQLite file, defined with the SDK, for the proxy tests.
 
-    python upstream_server.py DB_PATH
+    python upstream_server.py DB_PATH            # stdio
+    python upstream_server.py DB_PATH PORT       # streamable HTTP on 127.0.0.1:PORT/mcp
 
 Tools: list_tables / read_query (reads), write_query (any SQL, like the reference SQLite
 server), wipe (destructive, says so), tidy (destructive, *claims* readOnlyHint), echo
@@ -69,4 +70,10 @@ def crash() -> str:
 
 
 if __name__ == "__main__":
-    app.run("stdio")
+    if len(sys.argv) > 2:
+        import anyio
+
+        anyio.run(lambda: app.run_streamable_http_async(host="127.0.0.1",
+                                                         port=int(sys.argv[2])))
+    else:
+        app.run("stdio")
