@@ -16,11 +16,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
+
+from tests.server.harness import next_code
 
 AIRLOCK = str(Path(sys.executable).parent / "airlock")
 PASSWORD = "correct horse battery"
+STEPS: dict[str, int] = {}  # the last TOTP step used per secret (a code counts once)
 HELD = re.compile(r"as request ([0-9a-f]+) for human approval at (\S+?) \(")
 
 pytestmark = pytest.mark.slow
@@ -123,7 +125,7 @@ def approve(stack: Stack, rid: str, secret: str) -> None:
     rows = json.loads(stack.cli("requests", "--json").stdout)
     name = next(r["confirm_name"] for r in rows if r["id"] == rid)
     r = stack.cli("approve", rid, "--user", "alice", "--confirm", name,
-                  AIRLOCK_PASSWORD=PASSWORD, AIRLOCK_TOTP=pyotp.TOTP(secret).now())
+                  AIRLOCK_PASSWORD=PASSWORD, AIRLOCK_TOTP=next_code(secret, STEPS, secret))
     assert r.returncode == 0, r.stderr
     assert f"{rid}: ready" in r.stdout
 
@@ -212,7 +214,7 @@ def test_exec_waits_for_approval_then_runs(stack: Stack, workspace: Path) -> Non
     marker.unlink()
     proc, rid = start_exec(stack, token, command, workspace, fence)
     r = stack.cli("reject", rid, "--user", "alice", AIRLOCK_PASSWORD=PASSWORD,
-                  AIRLOCK_TOTP=pyotp.TOTP(secret.group(1)).now())
+                  AIRLOCK_TOTP=next_code(secret.group(1), STEPS, secret.group(1)))
     assert r.returncode == 0, r.stderr
     assert proc.wait(60) == 3
     assert not marker.exists()

@@ -36,6 +36,7 @@ def server(tmp_path: Path) -> Iterator[Airlock]:
     (airlock.home / "protect.toml").write_text('require_independent = "never"\n')
     airlock.human("alice")
     airlock.human("bob")
+    airlock.human("carol")  # a third human for the refusals: every sign-in spends a code
     airlock.start()
     yield airlock
     airlock.stop_all()
@@ -87,7 +88,7 @@ def test_purge_is_held_approved_by_another_human_and_logged(server: Airlock,
     assert view["state"] == "pending" and view["confirm_name"] == old
     [t] = view["decision"]["targets"]
     assert (t["kind"], t["verb"], t["risk"]) == ("quarantine", "airlock.purge", "destructive")
-    code, _, err = _as(server, "alice", "purge", "--execute", rid)  # not approved yet
+    code, _, err = _as(server, "carol", "purge", "--execute", rid)  # not approved yet
     assert code == 4 and "pending" in err
     assert Path(old).exists()
     # the requester cannot approve their own purge; bob must type the name
@@ -101,7 +102,7 @@ def test_purge_is_held_approved_by_another_human_and_logged(server: Airlock,
     for k in ("submitted", "held", "approval", "execution-claimed", "purged"):
         assert k in kinds, kinds
     assert J.load(p.settings.journal_dir, "r1")["quarantines"][0]["purged_by"] == rid
-    code, _, err = _as(server, "alice", "purge", "--execute", rid)  # single use
+    code, _, err = _as(server, "carol", "purge", "--execute", rid)  # single use
     assert code == 4 and "executed" in err
     assert server.cli("ledger", "verify").returncode == 0
 

@@ -38,6 +38,8 @@ class Airlock:
         self.port = 0
         self._ctx: ServerContext | None = None
         self.totp: dict[str, str] = {}
+        self._steps: dict[str, int] = {}  # the last TOTP step each human used
+        self._browsers: dict[tuple[int, str], WebHuman] = {}
 
     # ---- processes -------------------------------------------------------------------
 
@@ -113,7 +115,9 @@ class Airlock:
         return self.totp[name]
 
     def code(self, name: str) -> str:
-        return pyotp.TOTP(self.totp[name]).now()
+        """A code this human has not used yet (each counts once: the server refuses a
+        replay), waiting for the next time step when both usable ones are spent."""
+        return next_code(self.totp[name], self._steps, name)
 
     def token(self, agent: str = "bot", scope: str | None = None, ttl: float = 3600,
               owner: str | None = None) -> str:
@@ -137,7 +141,27 @@ class Airlock:
         return out
 
     def browser(self, name: str) -> WebHuman:
-        return WebHuman(self, name)
+        """``name`` signed in to the web UI of the server on :attr:`port` (one session per
+        human and server, as a person keeps one browser open: each sign-in spends a code)."""
+        key = (self.port, name)
+        if key not in self._browsers:
+            self._browsers[key] = WebHuman(self, name)
+        return self._browsers[key]
+
+
+def next_code(secret: str, steps: dict[str, int], name: str) -> str:
+    totp = pyotp.TOTP(secret)
+    while True:
+        t = time.time()
+        now = int(t // totp.interval)
+        # the server accepts the current step and either neighbour; the previous one only
+        # while the step it is checked in cannot have moved on yet
+        oldest = now - 1 if (now + 1) * totp.interval - t > 5 else now
+        step = max(oldest, steps.get(name, 0) + 1)
+        if step <= now + 1:
+            steps[name] = step
+            return totp.generate_otp(step)
+        time.sleep((step - 1) * totp.interval - t + 0.05)
 
 
 class WebHuman:

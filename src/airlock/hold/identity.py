@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 import pyotp
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from airlock.ledger import Ledger
 from airlock.store.db import Store
@@ -114,15 +114,39 @@ def authenticate(store: Store, ledger: Ledger, username: str, password: str, cod
     if recent >= max_failures:
         raise AuthError("too many failed logins for this user; wait a few minutes")
     ok_pw = check_password(password, row["password_hash"] if row is not None else _DUMMY_HASH)
-    ok_code = row is not None and pyotp.TOTP(row["totp_secret"]).verify(code.strip(),
-                                                                        valid_window=1)
-    if row is None or not ok_pw or not ok_code:
+    step = totp_step(row["totp_secret"], code, now) if row is not None else None
+    reused = False
+    if row is not None and ok_pw and step is not None:
+        # a code counts once: it must be newer than the last one this human used, so a
+        # code seen over a shoulder, in a terminal or a log cannot be replayed
         with store.write() as conn:
-            conn.execute(insert(login_failures).values(username=username[:64], at=now))
-            ledger.append(conn, "login-failed", "anonymous",
-                          payload={"username": username[:64]})
-        raise AuthError("wrong username, password or code")
-    return Human(int(row["id"]), row["username"], bool(row["is_admin"]))
+            moved = conn.execute(update(humans).where(
+                humans.c.id == row["id"], humans.c.last_totp_step < step
+            ).values(last_totp_step=step)).rowcount
+        if moved == 1:
+            return Human(int(row["id"]), row["username"], bool(row["is_admin"]))
+        reused = True
+    with store.write() as conn:
+        conn.execute(insert(login_failures).values(username=username[:64], at=now))
+        ledger.append(conn, "login-failed", "anonymous",
+                      payload={"username": username[:64],
+                               **({"reason": "code reused"} if reused else {})})
+    raise AuthError("this code was already used; wait for the next one" if reused else
+                    "wrong username, password or code")
+
+
+def totp_step(secret: str, code: str, now: float) -> int | None:
+    """The time step whose code ``code`` is (the current one or either neighbour, for
+    clock drift), or None."""
+    totp = pyotp.TOTP(secret)
+    code = code.strip()
+    if len(code) != totp.digits or not code.isdigit():
+        return None
+    base = int(now // totp.interval)
+    for step in (base - 1, base, base + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
 
 
 # ---- sessions (web UI) ---------------------------------------------------------------
