@@ -139,3 +139,19 @@ def test_after_close_a_commit_is_refused_and_an_append_dropped(env: Env) -> None
     rec.append("forwarded", "airlock", None, {})  # logged, not raised
     assert _kinds(env) == []
     assert not rec._thread.is_alive()
+
+
+def test_a_flush_with_nothing_queued_leaves_later_entries_on_time(env: Env) -> None:
+    rec = Recorder(env.store, env.ledger)
+    try:
+        time.sleep(0.1)  # the writer is waiting on an empty queue
+        assert rec.flush()
+        time.sleep(0.1)
+        assert rec.commit([("decided", "airlock", None, {})], timeout=5) == [1]
+        rec.append("forwarded", "airlock", None, {})
+        deadline = time.monotonic() + LINGER + 2.0
+        while len(_kinds(env)) < 2:
+            assert time.monotonic() < deadline, "the lingering entry was never committed"
+            time.sleep(0.01)
+    finally:
+        rec.close()

@@ -40,7 +40,7 @@ from airlock.ledger import Ledger
 from airlock.store.db import Store
 
 log = logging.getLogger("airlock.proxy")
-SOON = 0.005  # s: a read's decision; the upstream round trip hides it
+SOON = 0.005  # s: a paced entry (a read's decision) waits at most this after a commit
 LINGER = 0.02  # s: an entry nobody waits for (``forwarded``)
 Entry = tuple[str, str, str | None, dict[str, Any]]  # kind, actor, request id, payload
 # kind, actor, request id, payload, time, the future of the group's last entry
@@ -125,10 +125,9 @@ class Recorder:
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every entry queued so far is committed."""
         deadline = time.monotonic() + timeout
-        with self._cv:
+        with self._cv:  # an RLock: hurry() may take it again
             target = self._queued
-            self._due = 0.0
-            self._cv.notify_all()
+            self.hurry()
             while self._done < target:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -148,6 +147,7 @@ class Recorder:
             with self._cv:
                 while not self._stop:
                     if not self._q:
+                        self._due = float("inf")  # nothing is due: no stale deadline
                         self._cv.wait()
                         continue
                     left = self._due - time.monotonic()
