@@ -32,14 +32,12 @@ from airlock.broker.upstream import (
     incoming_headers,
     outgoing_headers,
 )
+from airlock.server.headers import with_security
 
 log = logging.getLogger("airlock.proxy")
 MAX_CLASSIFY_BODY = 1 << 20  # a GraphQL request larger than this is refused, not guessed
 MAX_ON_LOOP = 16 << 10  # larger bodies are parsed in a worker thread, not on the event loop
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
-# the same headers the rest of the server adds (server/app.py SecurityHeaders)
-SECURITY = ((b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer"), (b"cache-control", b"no-store"))
 WATCH_AFTER = 16  # chunks relayed before a task starts watching for the agent leaving
 SMALL = 64 << 10  # a response announced at most this long is read whole, sent in one piece
 
@@ -63,19 +61,12 @@ def _bearer(scope: Scope) -> str:
     return _header(scope, b"x-airlock-token").strip()
 
 
-def _with_security(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    present = {k.lower() for k, _ in headers}
-    return headers + [(k, v) for k, v in SECURITY if k not in present]
-
-
 async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
     data = json.dumps(body).encode()
     await send({"type": "http.response.start", "status": status,
-                "headers": _with_security([(b"content-type", b"application/json"),
+                "headers": with_security([(b"content-type", b"application/json"),
                                            (b"content-length", str(len(data)).encode())])})
     await send({"type": "http.response.body", "body": data, "more_body": False})
-
-
 
 
 class ProxyApp:
@@ -202,7 +193,7 @@ class ProxyApp:
         if out.snapshots:
             raw.append((b"x-airlock-snapshot",
                         ",".join(m["sha256"][:16] for m in out.snapshots).encode()))
-        await _relay(resp, _with_security(raw), receive, send, done, redact)
+        await _relay(resp, with_security(raw), receive, send, done, redact)
 
     async def _prepare(self, principal: tokens.TokenPrincipal, prov: Provider, method: str,
                        upath: str, query: str, body: bytes | None

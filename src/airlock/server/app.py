@@ -19,6 +19,7 @@ from airlock.hold import states as S
 from airlock.hold.service import Refused
 from airlock.server import auth
 from airlock.server.context import ServerContext
+from airlock.server.headers import with_security
 
 log = logging.getLogger("airlock.server")
 MAX_WAIT = 60.0
@@ -128,7 +129,6 @@ class AirlockApp:
     def __init__(self, app: FastAPI, proxy: Any) -> None:
         self.app = app
         self.proxy = proxy
-        self.state = app.state
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and (scope["path"] == "/proxy"
@@ -143,9 +143,6 @@ class SecurityHeaders:
     ``BaseHTTPMiddleware`` costs a task and a memory stream per request, and streamed
     proxy responses would pass through it chunk by chunk."""
 
-    HEADERS = ((b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"),
-               (b"referrer-policy", b"no-referrer"), (b"cache-control", b"no-store"))
-
     def __init__(self, app: Any) -> None:
         self.app = app
 
@@ -156,9 +153,7 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
-                present = {k.lower() for k, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in self.HEADERS if k not in present]
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
+                message = {**message, "headers": with_security(message.get("headers", []))}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,13 @@
+"""The security headers every response of ``airlock serve`` carries (the FastAPI app's
+middleware and the proxy's own responses both add them through :func:`with_security`)."""
+
+from __future__ import annotations
+
+SECURITY_HEADERS = ((b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"), (b"cache-control", b"no-store"))
+
+
+def with_security(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``headers`` plus each security header it does not set itself."""
+    present = {k.lower() for k, _ in headers}
+    return [*headers, *((k, v) for k, v in SECURITY_HEADERS if k not in present)]
