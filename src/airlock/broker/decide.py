@@ -6,8 +6,10 @@ grants bind → policy → allow / hold / deny. A hold goes through the hold ser
 id + approval URL; the identical call is allowed once after approval). An approved
 destructive call on a volume is snapshotted (and verified) before this returns allow.
 Only an allowed call gets the provider's credential, which ``proxy.py`` puts in the
-outgoing request's auth header and nowhere else. Runs in a worker thread: it may ask the
-provider's API and write the ledger.
+outgoing request's auth header and nowhere else. :meth:`Broker.prepare` runs in a worker
+thread (it may ask the provider's API, hold, snapshot, write the ledger);
+:meth:`Broker.prepare_nowait` is the same decision on the event loop, for calls that need
+none of that.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ class Broker:
                                    ctx.notifier, ctx.service.base_url)
         self.recorder = Recorder(ctx.store, ctx.ledger)
         self._current = threading.local()
+        self._cwd, self._home = os.getcwd(), os.path.expanduser("~")  # the server's own
         warm_up()  # the first agent call should not pay for importing the GraphQL parser
         if hasattr(self.service, "_protector"):  # the hold service runs the safety net
             self.service._protector = BrokerProtector(
@@ -145,13 +148,12 @@ class Broker:
 
         return Protector(load_protect(self.config.data_dir, self.config.path))
 
-    # ---- deciding (sync: runs in the thread pool) --------------------------------------
+    # ---- deciding ----------------------------------------------------------------------
 
     def _targets(self, prov: Provider, method: str, path: str, body: bytes | None,
                  action: Action, block: bool = True) -> Assessment:
-        cwd = os.getcwd()
-        ctx = ClassifyContext(cwd=cwd, home=os.path.expanduser("~"), config=self.config,
-                              origin=cwd)
+        cwd = self._cwd
+        ctx = ClassifyContext(cwd=cwd, home=self._home, config=self.config, origin=cwd)
         assessment = Assessment(action)
         assessment.targets = classify(prov, method, path, body, ctx)
         assessment.flags = list(ctx.flags)
@@ -198,15 +200,14 @@ class Broker:
                 refusals.append(f"{t.verb} on {t.kind} {t.name} ({t.env or 'unknown'}): "
                                 f"{why}")
         submitted: Entry = ("submitted", principal.agent.agent, None,
-                     {"action": {"kind": "http", "command": command[:4000],
-                                 "scope": principal.scope},
-                      "token_id": principal.token_id, "via": "proxy"})
+                            {"action": {"kind": "http", "command": command[:4000],
+                                        "scope": principal.scope},
+                             "token_id": principal.token_id, "via": "proxy"})
         if refusals:
-            decision = Decision("deny", assessment.risk, assessment.targets, refusals,
-                                assessment.flags, ["token-grants"])
-            return Outcome("deny", 403, self._answer(decision.to_json(), prov),
-                           entries=[submitted, ("decided", "airlock", None,
-                                                decision.to_json())])
+            denied = Decision("deny", assessment.risk, assessment.targets, refusals,
+                              assessment.flags, ["token-grants"]).to_json()
+            return Outcome("deny", 403, self._answer(denied, prov),
+                           entries=[submitted, ("decided", "airlock", None, denied)])
         decision = self.engine.decide(assessment, self.config)
         if decision.decision == "allow":
             # write-ahead: the decision is committed before the call is forwarded (a read

@@ -219,7 +219,7 @@ class ProxyApp:
                         out.entries, paced=not out.ahead))
                 except RecordError as exc:  # the writer has stopped (shutting down)
                     return broker.unrecorded(out, exc), None, None
-                if out.ahead or credential is None:
+                if out.ahead:  # a write or a refusal: on the record before anything
                     if await self._settle(out, pending):
                         return out, credential, None
                     return broker.unrecorded(out, RecordError(
