@@ -37,6 +37,10 @@ _HEAD_SQL = "SELECT seq, hash FROM ledger_head WHERE id = 1"
 _INSERT_SQL = ("INSERT INTO ledger (seq, at, kind, request_id, actor, payload, prev_hash, "
                "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 _MOVE_HEAD_SQL = "UPDATE ledger_head SET seq = ?, hash = ? WHERE id = 1"
+# the driver's own paramstyle: sqlite3 takes ?, psycopg %s; PostgreSQL locks the head row
+_SQL = {False: (_HEAD_SQL, _INSERT_SQL, _MOVE_HEAD_SQL),
+        True: (_HEAD_SQL + " FOR UPDATE", _INSERT_SQL.replace("?", "%s"),
+               _MOVE_HEAD_SQL.replace("?", "%s"))}
 KEY_FILE = "ledger-ed25519.pem"
 
 # The events the hold and record stages append.
@@ -121,37 +125,31 @@ class Ledger:
         ``conn``'s transaction: the chain head is read and locked once, the rows go in as
         one batch, the head is moved once, and every checkpoint the batch crosses is
         signed. Returns the last sequence number."""
-        # Three statements on the driver's own cursor: on the proxy's path this runs for
-        # nearly every call, and SQLAlchemy's statement machinery cost more than SQLite's
-        # work (0.45 vs 0.2 ms a transaction). Same transaction as ``conn``.
-        pg = self.store.postgres
+        # Three statements on the driver's own cursor, in ``conn``'s transaction: on the
+        # proxy's path this runs for nearly every call, and building SQLAlchemy statements
+        # cost more than SQLite's own work (0.55 → 0.29 ms of CPU a one-entry transaction).
+        head_sql, insert_sql, move_sql = _SQL[self.store.postgres]
         cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            return self._append_rows(conn, cur, pg, items)
+            cur.execute(head_sql)
+            seq, prev = cur.fetchone()
+            rows: list[tuple[Any, ...]] = []
+            signs: list[tuple[int, str]] = []
+            for kind, actor, request_id, payload, at in items:
+                seq += 1
+                at = time.time() if at is None else at
+                body = json.dumps(payload or {}, sort_keys=True, separators=(",", ":"),
+                                  ensure_ascii=False)
+                prev_hash, prev = prev, entry_hash(seq, at, kind, request_id, actor, body,
+                                                   prev)
+                rows.append((seq, at, kind, request_id, actor, body, prev_hash, prev))
+                if self.key is not None and seq % self.checkpoint_every == 0:
+                    signs.append((seq, prev))
+            if rows:
+                cur.executemany(insert_sql, rows)
+                cur.execute(move_sql, (seq, prev))
         finally:
             cur.close()
-
-    def _append_rows(self, conn: Connection, cur: Any, pg: bool,
-                     items: Iterable[tuple[str, str, str | None, dict[str, Any] | None,
-                                           float | None]]) -> int:
-        cur.execute(_HEAD_SQL + (" FOR UPDATE" if pg else ""))
-        seq, prev = cur.fetchone()
-        rows: list[tuple[Any, ...]] = []
-        signs: list[tuple[int, str]] = []
-        for kind, actor, request_id, payload, at in items:
-            seq += 1
-            at = time.time() if at is None else at
-            body = json.dumps(payload or {}, sort_keys=True, separators=(",", ":"),
-                              ensure_ascii=False)
-            prev_hash, prev = prev, entry_hash(seq, at, kind, request_id, actor, body, prev)
-            rows.append((seq, at, kind, request_id, actor, body, prev_hash, prev))
-            if self.key is not None and seq % self.checkpoint_every == 0:
-                signs.append((seq, prev))
-        if not rows:
-            return int(seq)
-        mark = "%s" if pg else "?"
-        cur.executemany(_INSERT_SQL.replace("?", mark), rows)
-        cur.execute(_MOVE_HEAD_SQL.replace("?", mark), (seq, prev))
         for s, h in signs:
             self._sign(conn, s, h)
         return int(seq)

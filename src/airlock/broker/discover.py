@@ -46,15 +46,12 @@ class Discoverer:
         return False, None
 
     def environment(self, prov: Provider, kind: str, ident: str) -> str | None:
-        spec = prov.discover.get(kind)
-        if spec is None or not ident:
-            return None
+        known, env = self.cached(prov, kind, ident)
+        if known:
+            return env
+        spec = prov.discover[kind]
         key = (prov.name, kind, ident)
         now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None and hit[0] > now:
-                return hit[1]
         env = self._ask(prov, spec.query, spec.method, spec.path, spec.env, ident)
         with self._lock:
             self._cache[key] = (now + (self.ttl if env else self.negative_ttl), env)

@@ -120,11 +120,10 @@ class SecretBox:
 
     def reveal(self, name: str, ttl: float = 5.0) -> str:
         """The plaintext, for injection into an outgoing request only."""
+        hit = self.cached(name)
+        if hit is not None:
+            return hit
         now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(name)
-            if hit is not None and hit[0] > now:
-                return hit[1]
         with self.store.read() as conn:
             row = conn.execute(select(provider_secrets.c.ciphertext).where(
                 provider_secrets.c.name == name)).first()
