@@ -15,13 +15,15 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def test_config_is_discovered_upward_from_the_working_directory(tmp_path: Path) -> None:
+def test_a_project_config_is_found_upward_and_applied_on_top(tmp_path: Path) -> None:
     write(tmp_path / "airlock.toml", '[agent]\nscope = "staging"\n[environments.staging]\n')
     sub = tmp_path / "a" / "b"
     sub.mkdir(parents=True)
     cfg = load_config(None, str(sub))
-    assert cfg.path == str(tmp_path / "airlock.toml")
-    assert cfg.scope == "staging"
+    assert cfg.path is None  # the authoritative config is the service's, not the project's
+    assert cfg.overlays == [str(tmp_path / "airlock.toml")]
+    assert cfg.scope == "staging"  # narrowing an unscoped agent tightens: applied
+    assert cfg.warnings == []
 
 
 def test_no_config_means_empty_inventory_and_default_policies(tmp_path: Path) -> None:

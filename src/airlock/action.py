@@ -52,6 +52,9 @@ class Action:
     cwd: str | None = None
     agent: str = "agent"
     database: str | None = None  # connection URL the SQL runs against, when known
+    # the agent's home directory (what ``~`` means to it); None: this process's. Not part
+    # of the fingerprint: the service fills it in from who is asking.
+    home: str | None = None
 
 
 @dataclass(slots=True)

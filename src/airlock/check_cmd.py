@@ -59,7 +59,8 @@ Classify, resolve and decide one action (default: a shell command) without runni
 Exit status: 0 allow, 3 hold, 4 deny, 2 usage error, 1 internal error.
 
 options:
-  --config FILE     airlock.toml to use (default: AIRLOCK_CONFIG, or found upward)
+  --config FILE     airlock.toml to use (default: AIRLOCK_CONFIG, else
+                    $AIRLOCK_HOME/airlock.toml; a project's airlock.toml only tightens)
   --scope ENV       the environment the agent was given (overrides [agent] scope)
   --json            print the decision as JSON
   --jsonl           read one JSON action per line on stdin, write one decision per line
@@ -88,7 +89,6 @@ def run_check(argv: list[str], stdin: IO[str], stdout: IO[str], stderr: IO[str],
     if not args.jsonl and not command:
         stderr.write("airlock check: no command given\n" + HELP)
         return EXIT_USAGE
-    config_path = args.config or environ.get("AIRLOCK_CONFIG") or None
     try:
         from airlock.classify.packs import PackError
         from airlock.config import ConfigError
@@ -96,16 +96,30 @@ def run_check(argv: list[str], stdin: IO[str], stdout: IO[str], stderr: IO[str],
         from airlock.policy.engine import PolicyError
 
         try:
-            checker = checker_for(config_path, cwd)
+            checker = checker_for(args.config, cwd, environ)
         except (ConfigError, PolicyError, PackError) as exc:
             stderr.write(f"airlock check: {exc}\n")
             return EXIT_USAGE
+        for warning in checker.config.warnings:
+            stderr.write(f"airlock check: warning: {warning}\n")
+        from airlock.hold.client import airlock_home
+        from airlock.system import single_user_notice
+
+        notice = single_user_notice(airlock_home(environ), "check")
+        if notice:
+            stderr.write(f"airlock check: note: {notice}\n")
+        # set by the service from the caller's token: they bind, whatever the arguments
+        args.forced_scope = environ.get("AIRLOCK_SCOPE")
+        args.forced_agent = environ.get("AIRLOCK_AGENT")
+        args.scope = args.forced_scope or args.scope
+        args.agent = args.forced_agent or args.agent
+        args.home = environ.get("HOME") or None
         if args.jsonl:
             return _run_jsonl(checker, args, stdin, stdout, cwd)
         text = command[0] if len(command) == 1 else shlex.join(command)
         action = Action(command=text, kind=args.kind, scope=args.scope, dialect=args.dialect,
                         cwd=cwd, agent=args.agent or checker.config.agent,
-                        database=args.database)
+                        database=args.database, home=args.home)
         decision = checker.check(action)
         if args.json:
             stdout.write(json.dumps(decision.to_json(), ensure_ascii=False) + "\n")
@@ -133,13 +147,14 @@ def _run_jsonl(checker: Any, args: argparse.Namespace, stdin: IO[str], stdout: I
             kind = item.get("kind", "shell")
             if kind not in ACTION_KINDS:
                 raise ValueError(f"unknown kind {kind!r}")
-            scope = item.get("scope", args.scope)
+            scope = args.forced_scope or item.get("scope", args.scope)
             action = Action(command=command, kind=kind,
                             scope=scope if isinstance(scope, str) else None,
                             dialect=item.get("dialect") or args.dialect,
                             cwd=item.get("cwd") or cwd,
-                            agent=item.get("agent") or args.agent or checker.config.agent,
-                            database=item.get("database") or args.database)
+                            agent=(args.forced_agent or item.get("agent") or args.agent
+                                   or checker.config.agent),
+                            database=item.get("database") or args.database, home=args.home)
             decision: Decision = checker.check(action)
             body = decision.to_json()
             out = {"id": item.get("id"), "decision": body["decision"], "risk": body["risk"],

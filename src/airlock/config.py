@@ -1,8 +1,20 @@
 """``airlock.toml``: environments, the resource inventory, the agent's scope, policy
 files, user packs and extra secret files.
 
-Found from ``--config``, else ``AIRLOCK_CONFIG``, else the nearest ``airlock.toml`` or
-``.airlock.toml`` upward from the working directory, else ``$AIRLOCK_HOME/airlock.toml``.
+Two kinds of file, with different powers:
+
+- **The authoritative config** is the service's own: in a system install the pin's
+  (``/etc/airlock/airlock.toml``, readable by the service only), whatever the caller asks;
+  in single-user mode ``--config``, else ``AIRLOCK_CONFIG``, else
+  ``$AIRLOCK_HOME/airlock.toml``. It may say anything.
+- **A project config** — the nearest ``airlock.toml`` or ``.airlock.toml`` upward from the
+  working directory, and in a system install a ``--config`` the agent passes — is
+  writable by the agent by nature, so it may only **tighten**: add production resources,
+  mark things protected, narrow an unscoped agent, add ``forbid`` policies and secret
+  files. What would loosen (sandboxes, a resource outside production, ``defaults =
+  false``, permits, packs, service sections, the data dir, the agent's name) is ignored
+  with a warning naming file and line (:attr:`Config.warnings`; the service records it).
+
 No file at all is fine: an empty inventory (everything resolves to ``unknown``, which
 counts as production) and the default policies.
 
@@ -16,6 +28,7 @@ import glob
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +78,11 @@ class Config:
     secret_files: list[str] = field(default_factory=list)
     data_dir: str = field(default_factory=default_home)
     mtime_key: tuple[tuple[str, float], ...] = ()  # for reloading when files change
+    # project configs applied on top (tighten only), their forbid-only policy files, and
+    # what they tried that would have loosened (each "file:line: ignored …")
+    overlays: list[str] = field(default_factory=list)
+    overlay_policy_files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def environment(self, name: str) -> Environment:
         env = self.environments.get(name)
@@ -81,15 +99,43 @@ class Config:
         if self.path:
             out.append(self.path)
         out.extend(self.policy_files)
+        out.extend(self.overlays)
+        out.extend(self.overlay_policy_files)
         return out
 
 
-def find_config(explicit: str | None, cwd: str) -> str | None:
+def authority_path(explicit: str | None = None, cwd: str | None = None,
+                   env: Mapping[str, str] | None = None) -> str | None:
+    """The authoritative config file, or None for the built-in defaults.
+
+    In a system install it is the service's own file, whatever ``explicit`` or the
+    environment say (a caller's ``--config`` then only adds a project overlay). In
+    single-user mode: ``explicit``, else ``AIRLOCK_CONFIG``, else
+    ``$AIRLOCK_HOME/airlock.toml`` when it exists.
+    """
+    from airlock.system import PinError, load_pin
+
+    try:
+        pin = load_pin()
+    except PinError as exc:
+        raise ConfigError(str(exc)) from None
+    if pin is not None:
+        return pin.config
+    env = os.environ if env is None else env
+    cwd = cwd or os.getcwd()
     if explicit:
-        return os.path.abspath(os.path.join(cwd, explicit))
-    env = os.environ.get("AIRLOCK_CONFIG")
-    if env:
-        return os.path.abspath(os.path.join(cwd, env))
+        return os.path.abspath(os.path.join(cwd, os.path.expanduser(explicit)))
+    if env.get("AIRLOCK_CONFIG"):
+        return os.path.abspath(os.path.join(cwd, os.path.expanduser(env["AIRLOCK_CONFIG"])))
+    home = env.get("AIRLOCK_HOME")
+    home = os.path.abspath(os.path.expanduser(home)) if home else default_home()
+    home_cfg = os.path.join(home, "airlock.toml")
+    return home_cfg if os.path.isfile(home_cfg) else None
+
+
+def project_path(cwd: str) -> str | None:
+    """The nearest ``airlock.toml`` / ``.airlock.toml`` upward from ``cwd``: a project
+    config, applied on top of the authoritative one and only where it tightens."""
     probe = os.path.abspath(cwd)
     while True:
         for name in CONFIG_NAMES:
@@ -98,17 +144,52 @@ def find_config(explicit: str | None, cwd: str) -> str | None:
                 return candidate
         parent = os.path.dirname(probe)
         if parent == probe:
-            break
+            return None
         probe = parent
-    home_cfg = os.path.join(default_home(), "airlock.toml")
-    return home_cfg if os.path.isfile(home_cfg) else None
 
 
-def load_config(explicit: str | None = None, cwd: str | None = None) -> Config:
+def config_files(explicit: str | None, cwd: str,
+                 env: Mapping[str, str] | None = None) -> tuple[str | None, tuple[str, ...]]:
+    """(authoritative file, project files on top) for a call from ``cwd``."""
+    auth = authority_path(explicit, cwd, env)
+    overlays: list[str] = []
+    if explicit:
+        given = os.path.abspath(os.path.join(cwd, os.path.expanduser(explicit)))
+        if given != auth:
+            overlays.append(given)  # a system install: the caller's --config only tightens
+    found = project_path(cwd)
+    for path in (found,):
+        if path and path != auth and path not in overlays and not _same_file(path, auth):
+            overlays.append(path)
+    return auth, tuple(overlays)
+
+
+def _same_file(a: str, b: str | None) -> bool:
+    if not b:
+        return False
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def find_config(explicit: str | None, cwd: str) -> str | None:
+    """The authoritative config file (kept for callers that only need that one)."""
+    return authority_path(explicit, cwd)
+
+
+def load_config(explicit: str | None = None, cwd: str | None = None,
+                env: Mapping[str, str] | None = None) -> Config:
+    """The authoritative config with every project overlay that applies in ``cwd``."""
     cwd = cwd or os.getcwd()
-    path = find_config(explicit, cwd)
-    if path is None:
-        return Config()
+    auth, overlays = config_files(explicit, cwd, env)
+    cfg = load_file(auth) if auth is not None else Config()
+    for path in overlays:
+        apply_overlay(cfg, path)
+    return cfg
+
+
+def read_toml(path: str) -> tuple[dict[str, Any], str]:
     if not os.path.isfile(path):
         raise ConfigError(f"{path}: no such config file")
     try:
@@ -118,10 +199,104 @@ def load_config(explicit: str | None = None, cwd: str | None = None) -> Config:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     text = raw.decode("utf-8", "replace")
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def load_file(path: str) -> Config:
+    """One authoritative config file."""
+    data, text = read_toml(path)
     return parse_config(data, path, text)
+
+
+# --------------------------------------------------------------------------- overlays
+
+# Sections that belong to the service; a project file never sets them.
+SERVICE_SECTIONS = ("airlock", "hold", "notify", "serve", "mcp", "providers", "packs")
+
+
+def apply_overlay(cfg: Config, path: str) -> None:
+    """Tighten ``cfg`` with the project config at ``path``; everything in it that would
+    loosen is left out, with a warning in ``cfg.warnings`` naming file and line.
+
+    An unreadable project file is skipped with a warning (it could only have tightened);
+    an invalid one is a :class:`ConfigError`, as for any config.
+    """
+    try:
+        data, text = read_toml(path)
+    except ConfigError as exc:
+        if "cannot read" in str(exc):
+            cfg.warnings.append(f"{exc}; this project config is not applied")
+            cfg.mtime_key += ((path, _mtime(path)),)
+            return
+        raise
+    where = cfg.path or "the service's airlock.toml"
+
+    def ignored(needle: str, what: str) -> None:
+        cfg.warnings.append(
+            f"{path}{_line_of(text, needle)}: ignored {what}: a project's airlock.toml may "
+            f"only tighten Airlock's configuration (a human can put it in {where})")
+
+    for section in SERVICE_SECTIONS:
+        if section in data:
+            ignored(section, f"[{section}]" if section != "packs" else "[[packs]]")
+    core = {k: v for k, v in data.items() if k not in SERVICE_SECTIONS}
+    if isinstance(core.get("policy"), dict):
+        core["policy"] = {k: v for k, v in core["policy"].items() if k != "defaults"}
+    # validate the whole file as a config of its own, seeing the authoritative
+    # environments its resources may name
+    ov = parse_config(core, path, text, known_envs=cfg.environments)
+
+    agent = data.get("agent", {}) if isinstance(data.get("agent"), dict) else {}
+    if "name" in agent and agent["name"] != cfg.agent:
+        ignored(f"{agent['name']}", "[agent] name (who the agent is comes from its token)")
+    if ov.scope is not None and ov.scope != cfg.scope:
+        if cfg.scope is None:
+            cfg.scope = ov.scope  # narrowing an unscoped agent
+        else:
+            ignored("scope", f"[agent] scope = {ov.scope!r} (the agent is scoped to "
+                             f"{cfg.scope!r})")
+
+    for name, env in ov.environments.items():
+        have = cfg.environment(name)
+        if name in cfg.environments or name in BUILTIN_ENVS:
+            if env.sandbox and not have.sandbox:
+                ignored(f"environments.{name}", f"sandbox = true for environment {name!r}")
+            if not env.production and have.production:
+                ignored(f"environments.{name}", f"environment {name!r} as non-production")
+            if (env.production and not have.production) or (have.sandbox and not env.sandbox):
+                cfg.environments[name] = Environment(name, True if env.production else
+                                                     have.production, False,
+                                                     have.description or env.description)
+            continue
+        if env.sandbox:
+            ignored(f"environments.{name}", f"sandbox = true for environment {name!r}")
+            env = Environment(name, env.production, False, env.description)
+        cfg.environments[name] = env
+
+    names = {r.name for r in cfg.resources}
+    for res in ov.resources:
+        if res.name in names:
+            ignored(f'"{res.name}"', f"resource {res.name!r} (declared by the service "
+                                     "already)")
+            continue
+        if not cfg.environment(res.env).production:
+            ignored(f'"{res.name}"', f"resource {res.name!r} in non-production environment "
+                                     f"{res.env!r} (a project may only add production "
+                                     "resources: it cannot take anything out of production)")
+            continue
+        cfg.resources.append(res)
+        names.add(res.name)
+
+    policy = data.get("policy", {}) if isinstance(data.get("policy"), dict) else {}
+    if policy.get("defaults") is False:
+        ignored("defaults", "[policy] defaults = false")
+    cfg.overlay_policy_files.extend(p for p in ov.policy_files
+                                    if p not in cfg.overlay_policy_files)
+    cfg.secret_files.extend(f for f in ov.secret_files if f not in cfg.secret_files)
+    cfg.overlays.append(path)
+    cfg.mtime_key += ov.mtime_key
 
 
 def _line_of(text: str, needle: str) -> str:
@@ -133,7 +308,10 @@ def _line_of(text: str, needle: str) -> str:
     return ""
 
 
-def parse_config(data: dict[str, Any], path: str, text: str = "") -> Config:
+def parse_config(data: dict[str, Any], path: str, text: str = "",
+                 known_envs: Mapping[str, Environment] | None = None) -> Config:
+    """One file's config. ``known_envs``: environments its resources may also name
+    (an overlay's, declared by the authoritative config)."""
     def err(msg: str, needle: str = "") -> ConfigError:
         return ConfigError(f"{path}{_line_of(text, needle)}: {msg}")
 
@@ -198,7 +376,8 @@ def parse_config(data: dict[str, Any], path: str, text: str = "") -> Config:
         env = _str(body, "env", "", where, err)
         if not env:
             raise err(f"{where} needs env = \"…\"", f'"{name}"')
-        if env not in cfg.environments and env not in BUILTIN_ENVS:
+        if env not in cfg.environments and env not in BUILTIN_ENVS and \
+                env not in (known_envs or {}):
             raise err(f"{where}: environment {env!r} is not declared in [environments]",
                       f'"{env}"')
         res = Resource(

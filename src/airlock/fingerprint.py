@@ -1,7 +1,8 @@
 """The canonical fingerprint of an action: what an approval is bound to.
 
 Two submissions are "the same action" exactly when their fingerprints are equal:
-sha256 over a canonical JSON of kind, command, cwd, scope, dialect and database. The
+sha256 over a canonical JSON of kind, command, cwd, scope, dialect, database and (when
+known) the agent's home. The
 command is normalised only by trimming it and unifying line endings: whitespace inside
 it can be meaning (``rm -rf 'a  b'`` is not ``rm -rf 'a b'``), so it stays byte for
 byte. The agent is deliberately not part of it (an approval is
@@ -19,7 +20,7 @@ from airlock.action import Action
 
 def canonical(action: Action) -> dict[str, Any]:
     """The fields that define an action, normalised."""
-    return {
+    out = {
         "kind": action.kind or "shell",
         "command": action.command.replace("\r\n", "\n").strip(),
         "cwd": action.cwd or "",
@@ -27,6 +28,11 @@ def canonical(action: Action) -> dict[str, Any]:
         "dialect": (action.dialect or "").lower(),
         "database": action.database or "",
     }
+    if action.home:
+        # what ``~`` meant when it was classified: an approval of ``rm -rf ~/x`` for one
+        # home is not an approval for another
+        out["home"] = action.home
+    return out
 
 
 def canonical_json(action: Action) -> str:

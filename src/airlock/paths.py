@@ -31,13 +31,18 @@ REGENERABLE = frozenset({
 NO_WORKSPACE = "\x00no-workspace"  # nothing is within this
 
 
-@lru_cache(maxsize=256)
-def workspace_root(cwd: str) -> str:
+def workspace_root(cwd: str, home: str | None = None) -> str:
     """The git work tree containing ``cwd``, else ``cwd`` itself.
 
-    The home dir, ``/`` and system directories are never a workspace: an agent started
-    there gets :data:`NO_WORKSPACE`, and every path counts as outside its workspace.
+    The home dir (``home``: the agent's, default this process's), ``/`` and system
+    directories are never a workspace: an agent started there gets
+    :data:`NO_WORKSPACE`, and every path counts as outside its workspace.
     """
+    return _workspace_root(cwd, home or os.path.expanduser("~"))
+
+
+@lru_cache(maxsize=256)
+def _workspace_root(cwd: str, home: str) -> str:
     path = os.path.abspath(cwd)
     probe = path
     found = path
@@ -49,7 +54,7 @@ def workspace_root(cwd: str) -> str:
         if parent == probe:
             break
         probe = parent
-    if found in SYSTEM_DIRS or found == os.path.expanduser("~") or found in temp_roots():
+    if found in SYSTEM_DIRS or found == os.path.normpath(home) or found in temp_roots():
         return NO_WORKSPACE
     return found
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 
 from airlock.action import Action, Decision
 from airlock.classify.classifier import Classifier
@@ -26,27 +27,31 @@ class Checker:
     def check(self, action: Action) -> Decision:
         assessment = self.classifier.classify(action)
         cwd = action.cwd or os.getcwd()
-        resolve(assessment.targets, self.config, cwd)
+        resolve(assessment.targets, self.config, cwd, action.home)
         return self.engine.decide(assessment, self.config)
 
 
 _lock = threading.Lock()
-_checkers: dict[str | None, Checker] = {}
+_checkers: dict[tuple[str | None, tuple[str, ...]], Checker] = {}
 
 
-def checker_for(config_path: str | None, cwd: str) -> Checker:
-    """A warm Checker for the config that applies in ``cwd`` (reloaded when it changes)."""
-    from airlock.config import find_config
+def checker_for(config_path: str | None, cwd: str,
+                env: Mapping[str, str] | None = None) -> Checker:
+    """A warm Checker for the configuration that applies in ``cwd``: the authoritative
+    file plus the project files on top (reloaded when any of them changes)."""
+    from airlock.config import config_files
 
-    path = find_config(config_path, cwd)
+    key = config_files(config_path, cwd, env)
     with _lock:
-        cached = _checkers.get(path)
+        cached = _checkers.get(key)
         if cached is not None and _fresh(cached.config):
             return cached
-    config = load_config(config_path, cwd)
+    config = load_config(config_path, cwd, env)
     checker = Checker(config)
     with _lock:
-        _checkers[path] = checker
+        if len(_checkers) > 256:
+            _checkers.clear()
+        _checkers[key] = checker
     return checker
 
 

@@ -19,13 +19,14 @@ from airlock.config import Config, Resource
 from airlock.paths import in_temp, within, workspace_root
 
 
-def resolve(targets: list[Target], config: Config, cwd: str) -> None:
-    """Fill in env, resource, protected, production, sandbox, local and tags in place."""
+def resolve(targets: list[Target], config: Config, cwd: str, home: str | None = None) -> None:
+    """Fill in env, resource, protected, production, sandbox, local and tags in place.
+    ``home``: the agent's home directory (never a workspace), default this process's."""
     for t in targets:
-        _resolve_one(t, config, cwd)
+        _resolve_one(t, config, cwd, home)
 
 
-def _resolve_one(t: Target, config: Config, cwd: str) -> None:
+def _resolve_one(t: Target, config: Config, cwd: str, home: str | None = None) -> None:
     res = match_resource(t.locator, config.resources) if t.locator else None
     if res is not None:
         env_name = res.env
@@ -33,7 +34,7 @@ def _resolve_one(t: Target, config: Config, cwd: str) -> None:
         t.protected = res.protected
         t.tags = res.tags
     else:
-        env_name = _builtin_env(t, cwd)
+        env_name = _builtin_env(t, cwd, home)
     env = config.environment(env_name)
     t.env = env.name
     t.production = env.production
@@ -41,7 +42,7 @@ def _resolve_one(t: Target, config: Config, cwd: str) -> None:
     t.local = env_name in ("workspace", "temp")
 
 
-def _builtin_env(t: Target, cwd: str) -> str:
+def _builtin_env(t: Target, cwd: str, home: str | None = None) -> str:
     loc = t.locator
     if loc.startswith("path:"):
         path = loc[5:]
@@ -51,19 +52,20 @@ def _builtin_env(t: Target, cwd: str) -> str:
             return "temp"
         if t.unresolved:
             return "unknown"
-        if within(path, workspace_root(cwd)):
+        if within(path, workspace_root(cwd, home)):
             return "workspace"
         return "unknown"
     if loc.startswith("git:repo:"):
         path = loc[9:]
-        return "workspace" if within(path, workspace_root(cwd)) or in_temp(path) else "unknown"
+        inside = within(path, workspace_root(cwd, home)) or in_temp(path)
+        return "workspace" if inside else "unknown"
     if loc.startswith("git:remote:"):
         return "workspace"
     if loc.startswith("sqlite:"):
         path = loc[7:]
         if in_temp(path):
             return "temp"
-        if within(path, workspace_root(cwd)):
+        if within(path, workspace_root(cwd, home)):
             return "workspace"
     return "unknown"
 

@@ -33,7 +33,8 @@ class Classifier:
 
     def context(self, action: Action) -> ClassifyContext:
         cwd = action.cwd or os.getcwd()
-        return ClassifyContext(cwd=cwd, home=os.path.expanduser("~"), config=self.config,
+        return ClassifyContext(cwd=cwd, home=action.home or os.path.expanduser("~"),
+                               config=self.config,
                                registry=self.registry)
 
     def classify(self, action: Action) -> Assessment:

@@ -139,7 +139,7 @@ class ClassifyContext:
         """The agent's workspace: from where it started, not where a ``cd`` took it."""
         from airlock.paths import workspace_root
 
-        return workspace_root(self.origin or self.cwd)
+        return workspace_root(self.origin or self.cwd, self.home)
 
     def read_small_file(self, path: str, limit: int = 1 << 20) -> str | None:
         """The text of a small regular file the action names (``curl -d @body.json``,

@@ -68,6 +68,10 @@ class PolicyEngine:
                     sources.append((path, fh.read()))
             except OSError as exc:
                 raise PolicyError(f"{path}: cannot read: {exc.strerror}") from None
+        for path in config.overlay_policy_files:
+            text = self._overlay_policies(path, config)
+            if text is not None:
+                sources.append((path, text))
         self.infos: dict[str, PolicyInfo] = {}
         texts: list[str] = []
         for name, text in sources:
@@ -92,6 +96,30 @@ class PolicyEngine:
         self.policies = cedarpy.PolicySet.from_str(combined)
         self._order = {pid: i for i, pid in enumerate(parsed.get("staticPolicies", {}))}
         self._cache: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
+
+    def _overlay_policies(self, path: str, config: Config) -> str | None:
+        """A project's policy file: applied only when every policy in it is a ``forbid``
+        (a forbid can only hold or deny more). A file with a ``permit`` is left out whole,
+        with a warning naming the line of the first one."""
+        try:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+        except OSError as exc:
+            config.warnings.append(f"{path}: cannot read: {exc.strerror}; this project "
+                                   "policy file is not applied")
+            return None
+        self._check_parses(path, text)
+        parsed = json.loads(self._cedar.policies_to_json_str(text))
+        if parsed.get("templates"):
+            raise PolicyError(f"{path}: policy templates are not supported")
+        if any(p.get("effect") != "forbid" for p in parsed.get("staticPolicies", {}).values()):
+            where = config.path or "the service's airlock.toml"
+            config.warnings.append(
+                f"{path}{_permit_line(text)}: ignored this policy file: a project may add "
+                f"only forbid policies, and it holds a permit (a human can list it in "
+                f"{where})")
+            return None
+        return text
 
     def _check_parses(self, name: str, text: str) -> None:
         try:
@@ -133,11 +161,12 @@ class PolicyEngine:
             values = {"name": t.name, "kind": t.kind, "env": t.env or "unknown",
                       "scope": scope or "(none)", "verb": t.verb, "risk": risk.label,
                       "detail": t.detail or risk.label, "flags": flag_text, "tool": t.tool}
-            if errors:
-                outcome = "hold"
+            if errors and outcome == "allow":
+                outcome = "hold"  # an error never lowers a hold or a deny
             reasons, policies = by_outcome[outcome]
             if errors:
-                reasons.append(f"policy evaluation error, held: {errors[0]}")
+                verb = "held" if outcome == "hold" else "denied"
+                reasons.append(f"policy evaluation error, {verb}: {errors[0]}")
             for pid in pids:
                 info = self.infos.get(pid)
                 if info is None:
@@ -199,6 +228,13 @@ class PolicyEngine:
             self._cache.clear()
         self._cache[key] = value
         return value
+
+
+def _permit_line(text: str) -> str:
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if re.match(r"\s*permit\b", line):
+            return f":{lineno}"
+    return ""
 
 
 def _fill(template: str, values: dict[str, str]) -> str:

@@ -193,7 +193,7 @@ class GitPack(Pack):
     def base_locator(
         self, cmd: SimpleCommand, options: dict[str, list[Word | None]], ctx: ClassifyContext
     ) -> tuple[str, str]:
-        root = workspace_root(_worktree(cmd, ctx))
+        root = workspace_root(_worktree(cmd, ctx), ctx.home)
         return root, f"git:repo:{root}"
 
     def classify(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
@@ -330,7 +330,7 @@ def _exec_config(cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
         if not w.text.startswith("-"):
             rest = [a for a in args[i + 1 :] if not a.text.startswith("-")]
             if w.text == "config" and len(rest) > 1 and EXEC_KEYS.match(rest[0].text):
-                root = workspace_root(_worktree(cmd, ctx))
+                root = workspace_root(_worktree(cmd, ctx), ctx.home)
                 out.append(Target(kind="repository", name=root, verb="git.config.exec",
                                   risk=Risk.DESTRUCTIVE, tool="git", locator=f"git:repo:{root}",
                                   detail=f"sets {rest[0].text}, which git runs as a command"))
