@@ -54,6 +54,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
+from airlock.hold.client import (
+    DEFAULT_SERVER,
+    ServiceClient,
+    ServiceError,
+    ServiceUnavailable,
+    agent_token,
+    airlock_home,
+)
 from airlock.intake.hooks import (
     ANSWER_DEADLINE_SECONDS,
     TOOLS,
@@ -67,7 +75,9 @@ if TYPE_CHECKING:
     from airlock.action import Action, Decision
     from airlock.pipeline import Checker
 
-DEFAULT_SERVER = "http://127.0.0.1:8750"
+__all__ = ["DEFAULT_SERVER", "Answer", "ServiceClient", "ServiceError", "ServiceUnavailable",
+           "agent_token", "airlock_home", "run_hook", "submit_hold"]
+
 EXIT_USAGE = 2
 # Seconds kept in hand between our own deadline and the tool's hook timeout.
 _MARGIN = 2.0
@@ -117,6 +127,11 @@ def run_hook(argv: list[str], stdin: bytes, out: IO[str], err: IO[str], cwd: str
         err.write(f"airlock hook run: cannot answer ({type(exc).__name__}: {exc}); blocked\n")
         return EXIT_USAGE
     out.write(text + "\n")
+    from airlock.system import single_user_notice
+
+    notice = single_user_notice(airlock_home(env), "hook")
+    if notice:
+        err.write(f"airlock hook run {tool}: note: {notice}\n")
     if answer.outcome == "error":
         err.write(f"airlock hook run {tool}: {answer.user}\n")
     return code
@@ -189,7 +204,7 @@ def evaluate(request: HookRequest, work: str, env: Mapping[str, str],
             checker = _checker(work, env)
         except Exception:
             # the config is broken: a write to a guard file is still a plain deny
-            guarded = guard_write(request, work, None)
+            guarded = guard_write(request, work, None, env.get("HOME") or None)
             if guarded is not None:
                 return guarded
             raise
@@ -198,10 +213,14 @@ def evaluate(request: HookRequest, work: str, env: Mapping[str, str],
     from airlock.action import Action
 
     agent = env.get("AIRLOCK_AGENT") or checker.config.agent
-    scope = None  # the config's [agent] scope (and, at the server, the token's) binds
+    # the config's [agent] scope binds; in a system install the service sets
+    # AIRLOCK_SCOPE from the token the caller presented (and at the server the token's
+    # scope binds the hold)
+    scope = env.get("AIRLOCK_SCOPE") or None
+    home = env.get("HOME") or None
     if request.kind == "shell":
         action = Action(command=request.command, kind="shell", scope=scope, cwd=work,
-                        agent=agent)
+                        agent=agent, home=home)
         decision = checker.check(action)
         return from_decision(decision, action, _describe_command(request.command, decision),
                              env, deadline)
@@ -211,7 +230,8 @@ def evaluate(request: HookRequest, work: str, env: Mapping[str, str],
         command = json.dumps({"server": request.mcp_server, "tool": request.mcp_tool,
                               "arguments": request.arguments}, sort_keys=True,
                              separators=(",", ":"), ensure_ascii=False)
-        action = Action(command=command, kind="mcp", scope=scope, cwd=work, agent=agent)
+        action = Action(command=command, kind="mcp", scope=scope, cwd=work, agent=agent,
+                        home=home)
         decision = checker.check(action)
         what = f"the MCP call {request.mcp_server or '?'}/{request.mcp_tool or '?'}"
         return from_decision(decision, action, what, env, deadline)
@@ -221,28 +241,32 @@ def evaluate(request: HookRequest, work: str, env: Mapping[str, str],
 def _checker(work: str, env: Mapping[str, str]) -> Checker:
     from airlock.pipeline import checker_for
 
-    return checker_for(env.get("AIRLOCK_CONFIG") or None, work)
+    return checker_for(None, work, env)
 
 
-def abspath(path: str, work: str) -> str:
+def abspath(path: str, work: str, home: str | None = None) -> str:
+    """``path`` made absolute against ``work``, ``~`` being the agent's ``home``."""
+    if home and (path == "~" or path.startswith("~/")):
+        path = home + path[1:]
     path = os.path.expanduser(path)
     return os.path.normpath(os.path.join(work, path))
 
 
-def _write_paths(request: HookRequest, work: str) -> list[str]:
-    paths = [abspath(p, work) for p in (request.paths or (request.path,)) if p]
+def _write_paths(request: HookRequest, work: str, home: str | None = None) -> list[str]:
+    paths = [abspath(p, work, home) for p in (request.paths or (request.path,)) if p]
     if not paths:
         raise HookPayloadError("a file write that names no file")
     return paths
 
 
-def guard_write(request: HookRequest, work: str, config: Any) -> Answer | None:
+def guard_write(request: HookRequest, work: str, config: Any,
+                home: str | None = None) -> Answer | None:
     """A deny when the write touches a guard file, else None."""
     from airlock.classify.command import ClassifyContext
     from airlock.classify.guards import touches_guard
 
-    ctx = ClassifyContext(cwd=work, home=os.path.expanduser("~"), config=config)
-    for path in _write_paths(request, work):
+    ctx = ClassifyContext(cwd=work, home=home or os.path.expanduser("~"), config=config)
+    for path in _write_paths(request, work, home):
         for probe in {path, os.path.realpath(path)}:
             if touches_guard(probe, ctx):
                 what = f"writing {path}"
@@ -260,11 +284,12 @@ def file_write(request: HookRequest, work: str, env: Mapping[str, str], checker:
     from airlock.action import Action
     from airlock.paths import in_temp, within, workspace_root
 
-    guarded = guard_write(request, work, checker.config)
+    home = env.get("HOME") or None
+    guarded = guard_write(request, work, checker.config, home)
     if guarded is not None:
         return guarded
-    paths = _write_paths(request, work)
-    root = workspace_root(work)
+    paths = _write_paths(request, work, home)
+    root = workspace_root(work, home)
 
     def local(p: str) -> bool:
         return within(p, root) or in_temp(p)
@@ -294,13 +319,13 @@ def secret_reads(request: HookRequest, work: str, env: Mapping[str, str], *,
         try:
             from airlock.config import load_config
 
-            extra.extend(load_config(env.get("AIRLOCK_CONFIG") or None, work).secret_files)
+            extra.extend(load_config(None, work, env).secret_files)
         except Exception:  # noqa: BLE001 - a broken config: built-in patterns still apply
             pass
     extras = tuple(extra)
     found: list[tuple[str, str]] = []
     for pattern in request.paths or ((request.path,) if request.path else ()):
-        for path in _expand(abspath(pattern, work)):
+        for path in _expand(abspath(pattern, work, env.get("HOME") or None)):
             probes = {path, os.path.realpath(path)}
             if any(within(p, home) for p in probes):
                 found.append((path, "it is Airlock's own data (keys, tokens, state)"))
@@ -379,108 +404,6 @@ def from_decision(decision: Decision, action: Action, what: str, env: Mapping[st
 # --------------------------------------------------------------------------- hold service
 
 
-class ServiceUnavailable(Exception):
-    """Nothing answered at the server's address."""
-
-
-class ServiceError(Exception):
-    """The server answered with an HTTP error."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"HTTP {status}: {message}")
-        self.status = status
-        self.message = message
-
-
-def airlock_home(env: Mapping[str, str]) -> str:
-    home = env.get("AIRLOCK_HOME")
-    if home:
-        return os.path.abspath(os.path.expanduser(home))
-    from airlock.settings import default_home
-
-    return default_home()
-
-
-def agent_token(env: Mapping[str, str]) -> str | None:
-    """The agent's Airlock token: ``AIRLOCK_TOKEN``, else ``$AIRLOCK_HOME/agent-token``."""
-    token = (env.get("AIRLOCK_TOKEN") or "").strip()
-    if token:
-        return token
-    try:
-        with open(os.path.join(airlock_home(env), "agent-token"), encoding="utf-8") as fh:
-            token = fh.read().strip()
-    except OSError:
-        return None
-    return token or None
-
-
-class ServiceClient:
-    """A minimal, stdlib-only client for the hold service's agent routes."""
-
-    def __init__(self, base: str, token: str | None, timeout: float = 5.0) -> None:
-        self.base = base.rstrip("/")
-        self.token = token
-        self.timeout = timeout
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str], timeout: float = 5.0) -> ServiceClient:
-        return cls(env.get("AIRLOCK_SERVER") or DEFAULT_SERVER, agent_token(env), timeout)
-
-    def request(self, method: str, path: str, body: dict[str, Any] | None = None,
-                timeout: float | None = None) -> dict[str, Any]:
-        import http.client
-        from urllib.parse import urlsplit
-
-        url = urlsplit(self.base + path)
-        conn_cls = (http.client.HTTPSConnection if url.scheme == "https"
-                    else http.client.HTTPConnection)
-        conn = conn_cls(url.hostname or "127.0.0.1", url.port,
-                        timeout=timeout if timeout is not None else self.timeout)
-        headers = {"Accept": "application/json", "User-Agent": "airlock-hook"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode("utf-8")
-            headers["Content-Type"] = "application/json"
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        target = url.path + (f"?{url.query}" if url.query else "")
-        try:
-            conn.request(method, target, body=data, headers=headers)
-            resp = conn.getresponse()
-            raw = resp.read()
-        except (OSError, http.client.HTTPException) as exc:
-            raise ServiceUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        finally:
-            conn.close()
-        try:
-            parsed = json.loads(raw.decode("utf-8")) if raw.strip() else {}
-        except (UnicodeDecodeError, ValueError):
-            parsed = {"detail": raw[:200].decode("utf-8", "replace")}
-        if resp.status >= 400:
-            detail = parsed.get("detail") or parsed.get("error") if isinstance(parsed, dict) \
-                else None
-            raise ServiceError(resp.status, str(detail or resp.reason))
-        if not isinstance(parsed, dict):
-            raise ServiceError(resp.status, "the server's answer is not a JSON object")
-        return parsed
-
-    def submit(self, action: Action, timeout: float | None = None) -> dict[str, Any]:
-        body = {"command": action.command, "kind": action.kind, "cwd": action.cwd,
-                "scope": action.scope, "dialect": action.dialect, "database": action.database}
-        return self.request("POST", "/v1/actions",
-                            {k: v for k, v in body.items() if v is not None}, timeout)
-
-    def get(self, rid: str, wait: float = 0, timeout: float | None = None) -> dict[str, Any]:
-        from urllib.parse import quote
-
-        query = f"?wait={int(wait)}" if wait > 0 else ""
-        return self.request("GET", f"/v1/requests/{quote(rid, safe='')}{query}",
-                            timeout=timeout if timeout is not None else self.timeout + wait)
-
-    def url_for(self, rid: str) -> str:
-        return f"{self.base}/r/{rid}"
-
-
 def submit_hold(action: Action, what: str, reasons: str, env: Mapping[str, str],
                 deadline: float) -> Answer:
     """Hand a held action to the hold service; the answer tells the agent what now."""
@@ -488,14 +411,7 @@ def submit_hold(action: Action, what: str, reasons: str, env: Mapping[str, str],
     remaining = deadline - time.monotonic()
     timeout = max(0.5, min(5.0, remaining - 1.0))
     if not client.token:
-        try:
-            client.request("GET", "/v1/health", timeout=min(timeout, 1.0))
-            running = True
-        except ServiceUnavailable:
-            running = False
-        except ServiceError:
-            running = True
-        if running:
+        if client.health(timeout=min(timeout, 1.0)):
             return refuse_hold(what, reasons, client.base, problem=(
                 f"an Airlock server runs at {client.base}, but this agent has no Airlock "
                 "token (AIRLOCK_TOKEN or $AIRLOCK_HOME/agent-token)"), fix=(
