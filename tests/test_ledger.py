@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import delete, update
+from sqlalchemy import delete, insert, select, update
 
+from airlock.hold import settings as hold_settings
 from airlock.ledger import Ledger, load_or_create_key, public_hex, verify
-from airlock.store.db import open_store
+from airlock.server.context import ServerContext, build
+from airlock.store.db import Store, open_store
+from airlock.store.models import checkpoints, ledger_head, requests
 from airlock.store.models import ledger as ledger_table
 from tests.conftest_pg import postgres_url  # noqa: F401 - the session fixture
 
@@ -113,3 +118,129 @@ def test_a_batch_on_postgresql_chains_like_single_appends(
         assert (result.entries, result.checkpoints) == (9, 2)
     finally:
         store.close()
+
+
+# ---- approvals signed at their own entry; the requests table checked against them --------
+
+
+def _request(store: Store, rid: str, state: str, **cols: Any) -> None:
+    now = time.time()
+    values: dict[str, Any] = dict(
+        id=rid, agent="bot", owner=None, token_id=None, fingerprint="f" * 64,
+        action_json="{}", decision_json="{}", state=state, confirm_name="db",
+        environment="production", required_approvers=1, cooldown_seconds=0.0,
+        created_at=now, updated_at=now, pending_until=now + 60, cooldown_until=now,
+        expires_at=now + 60, claimed_at=None, ended_by=None)
+    values.update(cols)
+    with store.write() as conn:
+        conn.execute(insert(requests).values(**values))
+
+
+def test_append_signed_signs_its_own_entry_also_where_a_checkpoint_falls(
+        tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/l.db")
+    key = load_or_create_key(str(tmp_path))
+    led = Ledger(store, key, 5)
+    with store.write() as conn:
+        for _ in range(3):
+            led.append(conn, "submitted", "bot", "r1")
+        seq, digest = led.append_signed(conn, "approved", "alice", "r1", {"n": 1})
+        assert seq == 4
+        for _ in range(5):
+            led.append(conn, "submitted", "bot", "r2")
+        assert led.append_signed(conn, "approved", "alice", "r2")[0] == 10  # also periodic
+    with store.read() as conn:
+        signed = dict(conn.execute(select(checkpoints.c.seq, checkpoints.c.hash)).all())
+    assert signed == {4: digest, 5: signed[5], 10: signed[10]}
+    result = verify(store, [public_hex(key)])
+    assert result.ok, result.errors
+
+
+def test_checkpoint_never_signs_an_approval_airlock_did_not_sign_itself(
+        tmp_path: Path) -> None:
+    led, _ = _ledger(tmp_path)
+    with led.store.write() as conn:  # valid hashes, head moved: but not append_signed
+        forged = led.append(conn, "approved", "mallory", "r1", {"agent": "bot"})
+    assert led.checkpoint() is None
+    with led.store.read() as conn:
+        assert conn.execute(select(checkpoints).where(checkpoints.c.seq == forged)
+                            ).first() is None
+    with led.store.write() as conn:
+        after = led.append(conn, "server-started", "airlock")
+    assert led.checkpoint() == after
+
+
+def test_the_head_a_crash_left_unsigned_is_signed_when_the_server_starts(
+        tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from airlock.server.app import create_app
+
+    ctx = _context(tmp_path)
+    try:
+        with ctx.store.write() as conn:  # entries, then kill -9: no shutdown checkpoint
+            for i in range(3):
+                ctx.ledger.append(conn, "submitted", "bot", f"r{i}")
+        with TestClient(create_app(ctx)), ctx.store.read() as conn:
+            head = conn.execute(select(ledger_head.c.seq, ledger_head.c.hash)).one()
+            cp = conn.execute(select(checkpoints.c.hash).where(checkpoints.c.seq == head[0])
+                              ).scalar_one_or_none()
+            kind = conn.execute(select(ledger_table.c.kind)
+                                .where(ledger_table.c.seq == head[0])).scalar_one()
+        assert kind == "server-started" and cp == head[1]
+    finally:
+        ctx.store.close()
+
+
+def test_ledger_verify_names_a_request_row_the_signed_ledger_does_not_back(
+        tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from airlock.commands_serve import ledger_verify
+
+    ctx = _context(tmp_path)
+    try:
+        _request(ctx.store, "abc", "ready")
+        result = verify(ctx.store, [ctx.public_key])
+        assert result.errors == ["request abc: state ready but no signed approval in the "
+                                 "ledger"]
+        run = CliRunner().invoke(ledger_verify, ["--config", str(tmp_path / "airlock.toml")])
+        assert run.exit_code == 1, run.output
+        assert "request abc: state ready but no signed approval in the ledger" in run.output
+    finally:
+        ctx.store.close()
+
+
+def test_verify_checks_executed_rows_and_honours_approvals_from_before_signing(
+        tmp_path: Path) -> None:
+    led, pub = _ledger(tmp_path)
+    now = time.time()
+    deadlines = {"cooldown_until": now, "expires_at": now + 60}
+    # an approval recorded before approvals were signed at their own entry, then run
+    _request(led.store, "old", "executed", **deadlines)
+    with led.store.write() as conn:
+        led.append(conn, "approved", "alice", "old", {"approvers": ["alice"], **deadlines})
+        led.append(conn, "execution-claimed", "bot", "old", {"fingerprint": "f" * 64})
+    led.checkpoint()
+    assert verify(led.store, [pub]).errors == []
+    # the same kind of approval for an open row: it will never be honoured
+    _request(led.store, "open", "ready", **deadlines)
+    with led.store.write() as conn:
+        led.append(conn, "approved", "alice", "open", {"approvers": ["alice"], **deadlines})
+    led.checkpoint()
+    # a signed approval, but the row says executed and nothing claimed it
+    _request(led.store, "new", "executed", **deadlines)
+    with led.store.write() as conn:
+        led.append_signed(conn, "approved", "alice", "new",
+                          {"fingerprint": "f" * 64, "agent": "bot", "approvers": ["alice"],
+                           "required_approvers": 1, **deadlines})
+    errors = verify(led.store, [pub]).errors
+    assert [e.split(" but ")[0] for e in errors] == ["request open: state ready",
+                                                      "request new: state executed"]
+    assert "no execution-claimed entry" in errors[1]
+
+
+def _context(tmp_path: Path) -> ServerContext:
+    cfg = tmp_path / "airlock.toml"
+    cfg.write_text(f'[airlock]\ndata_dir = "{tmp_path}"\n')
+    return build(hold_settings.load(str(cfg), str(tmp_path)), None, "http://127.0.0.1:1")

@@ -164,3 +164,23 @@ def test_quarantine_targets_only_for_pure_deletes(protector: Protector, ws: Path
     for sql in ("BEGIN; DROP TABLE t; COMMIT", "TRUNCATE t", "DROP VIEW v; DROP TABLE t",
                 "DROP TABLE t; INSERT INTO a VALUES (1)"):
         assert protector.quarantine_targets(targets(sql, kind="sql", database=db)) is None, sql
+
+
+def test_a_purge_row_edited_behind_airlocks_back_purges_nothing(server: Airlock,
+                                                               workspace: Path) -> None:
+    import sqlite3
+
+    p = Protector(load(str(server.home), str(server.config_path)))
+    old = _quarantine(p, workspace, "stale", "r4", age_days=10)
+    code, out, err = _as(server, "alice", "purge", "--older-than", "9d")
+    assert code == 0, err
+    rid = out.split("purge request ", 1)[1].split()[0]
+    db = sqlite3.connect(server.home / "airlock.db")
+    db.execute("UPDATE requests SET state='ready', cooldown_until=0, expires_at=9e9 "
+               "WHERE id=?", (rid,))
+    db.commit()
+    db.close()
+    code, _, err = _as(server, "carol", "purge", "--execute", rid)
+    assert code != 0 and "does not match the signed ledger" in err, err
+    assert Path(old).exists()
+    assert "execution-claimed" not in _ledger(server, rid)

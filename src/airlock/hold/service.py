@@ -2,7 +2,9 @@
 
 - :meth:`HoldService.submit` — an agent's action: allow / deny / hold (a request), or
   ``allow`` exactly once when an approved, cooled-down request with the same
-  fingerprint and agent exists (the claim is one conditional UPDATE).
+  fingerprint and agent exists (the claim is one conditional UPDATE) *and* the signed
+  ledger backs it: the request row alone never allows (a row edited behind Airlock's
+  back is ``tamper-detected``, and the agent is refused).
 - :meth:`approve`, :meth:`reject`, :meth:`abort` — a :class:`Human`'s second key.
 - :meth:`tick` — persists deadline transitions (ready, expired) and records them.
 
@@ -28,12 +30,11 @@ from airlock.hold import states as S
 from airlock.hold.identity import AgentPrincipal, Human, count_humans
 from airlock.hold.notify import Notifier
 from airlock.hold.settings import ServeSettings
-from airlock.ledger import Ledger
+from airlock.ledger import CLOSING, Ledger, public_hex, request_entries, signed_approval
 from airlock.store.db import Store
 from airlock.store.models import approvals, requests
 
 SAFETY_NET_NONE = "no destructive target: nothing to snapshot"
-KINDS = ("shell", "sql", "http", "mcp")
 
 
 class Refused(Exception):
@@ -43,6 +44,14 @@ class Refused(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+class _Forged(Exception):
+    """The request row says claimable; the signed ledger does not back it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class NotFound(Refused):
@@ -91,19 +100,15 @@ class HoldService:
     # ---- agent side ------------------------------------------------------------------
 
     def action_from(self, agent: AgentPrincipal, body: dict[str, Any]) -> Action:
-        command = body.get("command")
-        if not isinstance(command, str) or not command.strip():
-            raise Refused("'command' (a non-empty string) is required", 400)
-        kind = body.get("kind", "shell")
-        if kind not in KINDS:
-            raise Refused(f"'kind' must be one of {', '.join(KINDS)}", 400)
-        for key in ("scope", "dialect", "cwd", "database"):
-            if body.get(key) is not None and not isinstance(body[key], str):
-                raise Refused(f"'{key}' must be a string", 400)
+        from airlock.hold.client import WireError, action_from_wire
+
+        try:
+            fields = action_from_wire(body)
+        except WireError as exc:
+            raise Refused(str(exc), 400) from None
         # The token's scope binds; an agent may only narrow an unscoped token.
-        scope = agent.scope or body.get("scope") or self.settings.config.scope
-        return Action(command=command, kind=kind, scope=scope, dialect=body.get("dialect"),
-                      cwd=body.get("cwd"), agent=agent.agent, database=body.get("database"))
+        fields["scope"] = agent.scope or fields["scope"] or self.settings.config.scope
+        return Action(agent=agent.agent, **fields)
 
     def submit(self, agent: AgentPrincipal, body: dict[str, Any]) -> dict[str, Any]:
         action = self.action_from(agent, body)
@@ -118,11 +123,22 @@ class HoldService:
         for row in rows:
             state = S.effective(row, now)
             if state == S.READY:
+                # The row says approved: the signed ledger must say so too, before the
+                # safety net (no snapshot for a forged row) and again in the claim.
+                claimable, forged = self._ledger_backs(row["id"], agent.agent, fp)
+                if forged is not None:
+                    return self._tampered(row, agent, fp, forged)
+                if not claimable:  # claimed, aborted or expired meanwhile
+                    continue
                 # G4: the safety net first (snapshot -> verify -> record); only then allow.
                 protected, refusal = self._protect(row, agent, fp, action)
                 if refusal is not None:
                     return refusal
-                if self._claim(row["id"], agent, fp, action):
+                try:
+                    claimed = self._claim(row["id"], agent, fp, action)
+                except _Forged as exc:
+                    return self._tampered(row, agent, fp, exc.reason)
+                if claimed:
                     return {"decision": "allow", "fingerprint": fp, "request": row["id"],
                             "safety_net": protected,
                             "reasons": [f"approved request {row['id']}: this exact action "
@@ -223,7 +239,83 @@ class HoldService:
             self.ledger.append(conn, "protected", "airlock", rid, {"records": records})
         return records, None
 
+    # ---- the signed ledger backs every claim ------------------------------------------
+
+    def _ledger_problem(self, conn: Connection, rid: str, agent: str, fp: str,
+                        now: float) -> str | None:
+        """Why the signed ledger does not let ``agent`` claim request ``rid`` for the
+        action ``fp`` at ``now``, or None. The ledger's values decide, never the row's:
+        one ``approved`` entry, intact and signed at its own entry by this server's key,
+        for this fingerprint and agent, cooled down and not expired, and nothing after
+        that closed the request. One indexed query, one checkpoint lookup, one signature
+        check.
+
+        An approval recorded before approvals were signed at their own entry has no such
+        signature (nor fingerprint and agent in its entry), so it is refused: it expires
+        within ``approval_ttl`` of its cooldown anyway, and a human approves again."""
+        entries = request_entries(conn, rid)
+        ended = [e for e in entries if e["kind"] in CLOSING]
+        if ended:
+            return f"the ledger records it as {ended[0]['kind']} (entry {ended[0]['seq']})"
+        keys = [public_hex(self.ledger.key)] if self.ledger.key is not None else []
+        approval, why = signed_approval(conn, entries, keys)
+        if approval is None:
+            return why
+        seq = approval["seq"]
+        if approval["fingerprint"] != fp or approval["agent"] != agent:
+            return f"its signed approval (entry {seq}) is for another action or agent"
+        try:
+            cooled, expires = float(approval["cooldown_until"]), float(approval["expires_at"])
+        except (TypeError, ValueError):
+            return f"its signed approval (entry {seq}) has no readable deadlines"
+        if now < cooled:
+            return f"its signed cooldown (entry {seq}) has not passed"
+        if now >= expires:
+            return f"its signed approval (entry {seq}) has expired"
+        return None
+
+    def _ledger_backs(self, rid: str, agent: str, fp: str) -> tuple[bool, str | None]:
+        """(whether ``rid`` is still claimable, why its row is forged or None). The ledger
+        is read before the row: a real claim, abort or expiry changes both in one
+        transaction, so a row still claimable after the ledger closed it was edited."""
+        now = time.time()
+        with self.store.read() as conn:
+            problem = self._ledger_problem(conn, rid, agent, fp, now)
+            row = conn.execute(select(requests).where(requests.c.id == rid)
+                               ).mappings().first()
+        if row is None or S.effective(row, now) != S.READY:
+            return False, None
+        return True, problem
+
+    def _tampered(self, row: Any, agent: AgentPrincipal, fp: str,
+                  reason: str) -> dict[str, Any]:
+        """A claimable row the signed ledger does not back: on the record, the request
+        ``failed``, nothing snapshotted or run, and the agent refused."""
+        rid = row["id"]
+        now = time.time()
+        with self.store.write() as conn:
+            self.ledger.append(conn, "tamper-detected", "airlock", rid,
+                               {"reason": reason[:1000], "agent": agent.agent,
+                                "fingerprint": fp, "stored_state": row["state"]})
+            res = conn.execute(update(requests).where(requests.c.id == rid,
+                                                      requests.c.state.in_(S.CLAIMABLE))
+                               .values(state=S.FAILED, updated_at=now, ended_by="airlock"))
+            if res.rowcount == 1:
+                self.ledger.append(conn, S.FAILED, "airlock", rid,
+                                   {"from": row["state"], "reason": "tamper detected"})
+        self.notifier.notify(f"Airlock: request {rid} was tampered with",
+                             f"its stored state does not match the signed ledger: {reason}\n"
+                             f"{self.url(rid)}")
+        return {"decision": "deny", "fingerprint": fp, "request": rid, "state": S.FAILED,
+                "url": self.url(rid),
+                "reasons": [f"request {rid}: its stored state does not match the signed "
+                            f"ledger ({reason}); it was not approved through Airlock, so "
+                            "nothing runs"]}
+
     def _claim(self, rid: str, agent: AgentPrincipal, fp: str, action: Action) -> bool:
+        """Claim ``rid`` once: True when this call won it, False when it is no longer
+        claimable; raises :class:`_Forged` (nothing claimed) when the signed ledger does
+        not back the row."""
         now = time.time()
         with self.store.write() as conn:
             if self.store.postgres:
@@ -242,12 +334,16 @@ class HoldService:
                 .values(state=S.EXECUTED, claimed_at=now, updated_at=now))
             if res.rowcount != 1:
                 return False
+            problem = self._ledger_problem(conn, rid, agent.agent, fp, now)
+            if problem is not None:
+                raise _Forged(problem)  # rolls the claim back
             _fault("claim-before-commit")
             self.ledger.append(conn, "submitted", agent.agent, rid,
                                {"action": self._action_json(action), "fingerprint": fp,
                                 "token_id": agent.token_id})
-            self.ledger.append(conn, "execution-claimed", agent.agent, rid,
-                               {"fingerprint": fp, "token_id": agent.token_id})
+            # signed at its own entry: cutting it off the tail later breaks a signature
+            self.ledger.append_signed(conn, "execution-claimed", agent.agent, rid,
+                                      {"fingerprint": fp, "token_id": agent.token_id})
         _fault("claim-after-commit")
         self.notifier.notify(f"Airlock: approved request {rid} executed",
                              f"claimed by {agent.agent}\n{self.url(rid)}")
@@ -431,16 +527,19 @@ class HoldService:
                                    {"fingerprint": row["fingerprint"]})
                 if len(done) + 1 >= int(row["required_approvers"]):
                     cool_until = now + float(row["cooldown_seconds"])
+                    expires = cool_until + self.hold.approval_ttl
                     new_state = S.READY if row["cooldown_seconds"] <= 0 else S.COOLING
                     conn.execute(update(requests).where(requests.c.id == rid,
                                                         requests.c.state == S.PENDING)
                                  .values(state=new_state, cooldown_until=cool_until,
-                                         expires_at=cool_until + self.hold.approval_ttl,
-                                         updated_at=now))
-                    self.ledger.append(conn, "approved", human.username, rid,
-                                       {"approvers": [*done, human.username],
-                                        "cooldown_until": cool_until,
-                                        "expires_at": cool_until + self.hold.approval_ttl})
+                                         expires_at=expires, updated_at=now))
+                    # everything a claim is checked against, signed at this very entry
+                    self.ledger.append_signed(
+                        conn, "approved", human.username, rid,
+                        {"fingerprint": row["fingerprint"], "agent": row["agent"],
+                         "approvers": [*done, human.username],
+                         "required_approvers": int(row["required_approvers"]),
+                         "cooldown_until": cool_until, "expires_at": expires})
                     if new_state == S.READY:
                         self.ledger.append(conn, "ready", "airlock", rid, {})
                 view = self.view(rid, conn)

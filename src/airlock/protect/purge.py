@@ -154,8 +154,15 @@ def execute(service: Any, actor: str, rid: str,
         if res is None or res.rowcount != 1:
             raise ProtectError(f"request {rid} could not be claimed (already executed, "
                                "aborted or expired)")
-        service.ledger.append(conn, "execution-claimed", actor, rid,
-                              {"fingerprint": view["fingerprint"], "purge": True})
+        # as for an agent's claim: the signed ledger must back the row (a row edited
+        # behind Airlock's back purges nothing; raising rolls the claim back)
+        problem = service._ledger_problem(conn, rid, view["agent"], view["fingerprint"],
+                                          claim_at)
+        if problem is not None:
+            raise ProtectError(f"request {rid}: its stored state does not match the signed "
+                               f"ledger ({problem}); nothing purged")
+        service.ledger.append_signed(conn, "execution-claimed", actor, rid,
+                                     {"fingerprint": view["fingerprint"], "purge": True})
     protector = service.protector()
     purged: list[str] = []
     kept: list[str] = []
