@@ -1,8 +1,12 @@
 """The ``airlock`` command line.
 
-``check`` (and ``hook run``) take a fast path: if the resident daemon is listening, a
-stdlib-only client forwards the call to it; otherwise the command runs in this
-process. Everything else is a click command, imported only when needed.
+``check`` (and ``hook run``) take a fast path. In a system install (a pin at
+``/etc/airlock/agent.conf``) they are always asked of the service over its
+authenticated socket, and refused when it cannot be asked. In single-user mode, if the
+resident daemon is listening, a stdlib-only client forwards the call to it; otherwise the
+command runs in this process. Everything else is a click command, imported only when
+needed; in a system install the commands on the service's own state run as the service
+user (root drops to it) or not at all.
 """
 
 from __future__ import annotations
@@ -14,11 +18,43 @@ FAST = ("check",)
 # Seconds `hook run` waits for the daemon before answering in-process instead: with the
 # in-process deadline (hook_runner) this stays under the 30 s hook timeout.
 HOOK_DAEMON_TIMEOUT = 8.0
+# Seconds a system install's hook client waits for the service: the service answers
+# within its own deadline (ANSWER_DEADLINE_SECONDS), inside the 30 s hook timeout.
+SERVICE_TIMEOUT = 25.0
 DAEMON_IDLE_TIMEOUT = "1800"
+
+
+# In a system install, commands that read or change the service's own state: run by
+# root they drop to the service user first; run by anyone else they are refused with the
+# fix (the agent's user can run none of them).
+SERVICE_COMMANDS = frozenset({
+    "token", "admin", "requests", "approve", "reject", "abort", "ledger", "undo",
+    "snapshots", "restore", "purge", "secret", "packs", "policy", "config", "daemon",
+})
 
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    fast = args[:2] == ["hook", "run"] or bool(args and args[0] in FAST)
+    from airlock.client import PinError, load_pin
+
+    try:
+        pin = load_pin()
+    except PinError as exc:
+        return refuse(args, str(exc)) if fast else _fail(str(exc))
+    if pin is not None:
+        if fast:
+            return system_call(pin, args)
+        if args and args[0] in SERVICE_COMMANDS and not _help_only(args):
+            if os.geteuid() == 0:
+                from airlock.system import drop_to_service
+
+                drop_to_service(pin)
+            elif os.geteuid() != pin.uid:
+                return _fail(
+                    f"airlock {args[0]}: this machine runs Airlock as a system service (user "
+                    f"{pin.user}); this command works on the service's own data, which only "
+                    f"it can read. Run it as root: `sudo airlock {' '.join(args)}`.", 2)
     if args[:2] == ["hook", "run"]:
         return hook_run(args)
     if args and args[0] in FAST:
@@ -85,6 +121,64 @@ def hook_run(args: list[str]) -> int:
     code = run_hook(args[2:], stdin, sys.stdout, sys.stderr, os.getcwd(), os.environ)
     sys.stdout.flush()
     return code
+
+
+def _help_only(args: list[str]) -> bool:
+    return "--help" in args or "-h" in args or (len(args) == 1 and args[0] in (
+        "token", "admin", "ledger", "policy", "config"))
+
+
+def _fail(message: str, code: int = 1) -> int:
+    sys.stderr.write(message.rstrip() + "\n")
+    return code
+
+
+def system_call(pin: object, args: list[str]) -> int:
+    """``check`` / ``hook run`` in a system install: asked of the service, whose uid the
+    kernel vouches for; refused when it cannot be asked. Never answered here."""
+    from airlock.client import Pin, ServiceDown, ask_service, service_down_help
+
+    assert isinstance(pin, Pin)
+    hook = args[:2] == ["hook", "run"]
+    try:
+        stdin = sys.stdin.buffer.read() if hook or "--jsonl" in args else b""
+    except (OSError, ValueError, AttributeError):
+        stdin = b""
+    try:
+        code, out, err = ask_service(pin, args, stdin, SERVICE_TIMEOUT if hook else 120.0)
+    except ServiceDown as exc:
+        return refuse(args, f"{exc}. To fix: {service_down_help(pin)}")
+    sys.stdout.buffer.write(out)
+    sys.stdout.flush()
+    if err:
+        sys.stderr.buffer.write(err)
+        sys.stderr.flush()
+    return code
+
+
+def refuse(args: list[str], problem: str) -> int:
+    """Answer a call Airlock could not decide with a refusal: in the agent tool's own
+    protocol for ``hook run TOOL``, exit 1 ("do not run") for ``check``."""
+    if args[:2] == ["hook", "run"] and len(args) == 3:
+        from airlock.intake.hooks import adapter
+
+        try:
+            ad = adapter(args[2])
+        except KeyError as exc:
+            return _fail(f"airlock hook run: {exc.args[0]}", 2)
+        text, code = ad.render(
+            "error", f"Airlock could not check this call, so it is blocked (Airlock fails "
+                     f"closed): {problem}",
+            agent_message="Airlock could not check this call and blocked it (fail closed). "
+                          "Do not try to work around it; tell the user that Airlock is not "
+                          "answering so they can fix it.")
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        sys.stderr.write(f"airlock: {problem}\n")
+        return code
+    if args[:2] == ["hook", "run"]:
+        return _fail(f"airlock hook run: {problem}", 2)
+    return _fail(f"airlock {args[0] if args else ''}: {problem}; not allowing.", 1)
 
 
 def spawn_daemon() -> None:

@@ -144,3 +144,7 @@ _register_protect(cli)
 from airlock.commands_broker import register as _register_broker  # noqa: E402
 
 _register_broker(cli)
+
+from airlock.commands_install import register as _register_install  # noqa: E402
+
+_register_install(cli)

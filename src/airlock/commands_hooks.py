@@ -67,6 +67,10 @@ def hook_command(tool: str) -> str:
 
 
 def _scope_options(fn: Any) -> Any:
+    fn = click.option("--system", "scope", flag_value="system",
+                      help="the tool's system (managed) settings, root-owned, where the "
+                           "agent's user cannot remove the hook (root only; needs `airlock "
+                           "install --system`)")(fn)
     fn = click.option("--user", "scope", flag_value="user",
                       help="the user-wide settings file (every project)")(fn)
     fn = click.option("--project", "scope", flag_value="project", default=True,
@@ -119,10 +123,19 @@ def airlock_commands(path: Path, tool: str) -> list[str]:
 @hook.command("install")
 @click.argument("tool")
 @_scope_options
-def hook_install(tool: str, scope: str, settings_file: str | None) -> None:
+@click.option("--command-hook", is_flag=True,
+              help="with --system, claude-code: a command hook instead of the HTTP hook")
+@click.option("--allow-other-hooks", is_flag=True,
+              help="with --system, claude-code/codex: keep running user and project hooks "
+                   "too (default: only managed hooks run)")
+def hook_install(tool: str, scope: str, settings_file: str | None, command_hook: bool,
+                 allow_other_hooks: bool) -> None:
     """Add Airlock's hook to TOOL's settings (other settings and hooks are kept)."""
     from airlock.intake.hooks import HookSettingsError
 
+    if scope == "system":
+        _system_hook("install", tool, command_hook, not allow_other_hooks)
+        return
     ad, name, path = _resolve(tool, scope, settings_file)
     command = hook_command(name)
     try:
@@ -140,6 +153,13 @@ def hook_install(tool: str, scope: str, settings_file: str | None) -> None:
     if stale:
         click.echo(f"  replaced: {', '.join(stale)}")
     click.echo(f"  {INSTALL_NOTES.get(name, '')}")
+    from airlock.system import SINGLE_USER_WARNING, load_pin
+
+    if load_pin() is None:
+        click.echo(f"  Note: {SINGLE_USER_WARNING}")
+    else:
+        click.echo(f"  Note: this {scope} settings file is the agent's to edit; `sudo airlock "
+                   f"hook install {name} --system` puts the hook where it cannot.")
 
 
 @hook.command("uninstall")
@@ -149,6 +169,9 @@ def hook_uninstall(tool: str, scope: str, settings_file: str | None) -> None:
     """Remove exactly Airlock's hook from TOOL's settings."""
     from airlock.intake.hooks import HookSettingsError
 
+    if scope == "system":
+        _system_hook("uninstall", tool, False, False)
+        return
     ad, name, path = _resolve(tool, scope, settings_file)
     try:
         commands = set(airlock_commands(path, name)) | {hook_command(name)}
@@ -161,6 +184,37 @@ def hook_uninstall(tool: str, scope: str, settings_file: str | None) -> None:
         click.echo(f"Airlock hook removed for {name} from {path}")
     else:
         click.echo(f"no Airlock hook for {name} in {path}")
+
+
+def _system_hook(op: str, tool: str, command_hook: bool, managed_only: bool) -> None:
+    from airlock.install import InstallError, airlock_executable
+    from airlock.intake.hooks import HookSettingsError, adapter, managed
+    from airlock.system import PinError, load_pin
+
+    try:
+        name = adapter(tool).TOOL
+    except KeyError as exc:
+        raise click.UsageError(str(exc.args[0])) from None
+    try:
+        pin = load_pin()
+        executable = airlock_executable()
+        if op == "uninstall":
+            path, changed = managed.uninstall(name, executable=executable)
+            click.echo(f"Airlock's system hook removed for {name} from {path}" if changed
+                       else f"no Airlock system hook for {name} in {path}")
+            return
+        if pin is None:
+            raise click.ClickException(
+                "a system hook asks the system service: run `sudo airlock install --system` "
+                "first")
+        path, what = managed.install(name, executable=executable, url=pin.url,
+                                     command_hook=command_hook, managed_only=managed_only)
+    except (HookSettingsError, InstallError, PinError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Airlock system hook installed for {name} in {path} (root-owned)")
+    click.echo(f"  {what}")
+    click.echo(f"  {INSTALL_NOTES.get(name, '')}")
+    click.echo("  `sudo airlock doctor` says what the agent's user could still do about it.")
 
 
 @hook.command("run", context_settings={"ignore_unknown_options": True})
@@ -218,10 +272,18 @@ def _exec(text: str, run_argv: list[str], scope: str | None, timeout: float,
     from airlock.config import ConfigError
     from airlock.pipeline import checker_for
     from airlock.policy.engine import PolicyError
+    from airlock.system import PinError, load_pin
 
     cwd = os.getcwd()
     try:
-        checker = checker_for(config_path or os.environ.get("AIRLOCK_CONFIG") or None, cwd)
+        pin = load_pin()
+    except PinError as exc:
+        click.echo(f"airlock exec: {exc}; not run", err=True)
+        return EXIT_INTERNAL
+    if pin is not None:
+        return _exec_system(pin, text, run_argv, scope, timeout)
+    try:
+        checker = checker_for(config_path, cwd)
     except (ConfigError, PolicyError, PackError) as exc:
         click.echo(f"airlock exec: {exc}", err=True)
         return EXIT_USAGE
@@ -246,6 +308,43 @@ def _exec(text: str, run_argv: list[str], scope: str | None, timeout: float,
                                        approved[0])
             if done is not None:
                 return done
+    return _run(run_argv)
+
+
+def _exec_system(pin: Any, text: str, run_argv: list[str], scope: str | None,
+                 timeout: float) -> int:
+    """``airlock exec`` in a system install: the service decides (over its socket, as for
+    a hook), a hold is filed with the agent's token and waited for; nothing is decided
+    here, and an unreachable service runs nothing."""
+    from airlock.action import Action
+    from airlock.client import ServiceDown, ask_service, service_down_help
+
+    args = ["check", "--json", *(["--scope", scope] if scope else []), "--", text]
+    try:
+        code, out, err = ask_service(pin, args, b"", 120.0)
+    except ServiceDown as exc:
+        click.echo(f"airlock exec: {exc}; not run. To fix: {service_down_help(pin)}",
+                   err=True)
+        return EXIT_HELD
+    try:
+        decision = json.loads(out)
+        verdict, reasons = decision["decision"], list(decision.get("reasons") or [])
+    except (ValueError, KeyError, TypeError):
+        why = err.decode(errors="replace").strip()[:300]
+        click.echo(f"airlock exec: the service could not decide ({why}); not run", err=True)
+        return EXIT_USAGE if code == EXIT_USAGE else EXIT_INTERNAL
+    if verdict == "deny":
+        click.echo(f"airlock: denied, not run: {'; '.join(reasons)}", err=True)
+        return EXIT_DENIED
+    if verdict == "hold":
+        action = Action(command=text, kind="shell", scope=scope, cwd=os.getcwd(),
+                        home=os.environ.get("HOME") or None)
+        held = _wait_for_approval(action, reasons, timeout, [])
+        if held is not None:
+            return held
+    elif verdict != "allow":
+        click.echo(f"airlock exec: unexpected decision {verdict!r}; not run", err=True)
+        return EXIT_INTERNAL
     return _run(run_argv)
 
 

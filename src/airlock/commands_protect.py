@@ -119,11 +119,26 @@ def register(cli: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True)
     @click.option("--config", "config_path", help="airlock.toml to use")
     def doctor(as_json: bool, config_path: str | None) -> None:
-        """Probe the safety net: the store's independence, and the newest snapshot of each
-        kind restored into a scratch place with its checksums compared. Exit 1 on any
-        finding."""
-        p = _protector(config_path)
-        results = p.doctor()
+        """Probe the trust boundary (who could switch Airlock off, per agent tool whether
+        its hook could be removed or bypassed), then the safety net (the store's
+        independence; the newest snapshot of each kind restored into a scratch place with
+        its checksums compared). Exit 1 on any finding; each says what fixes it."""
+        import os
+
+        from airlock import boundary
+        from airlock.system import PinError, drop_to_service, load_pin
+
+        results = boundary.checks()
+        try:
+            pin = load_pin()
+        except PinError:
+            pin = None
+        if pin is not None and os.geteuid() == 0:
+            drop_to_service(pin)  # the safety net's probes must leave the service's files
+        if pin is not None and os.geteuid() != pin.uid:
+            results.append((False, "safety net: run `sudo airlock doctor` to probe it"))
+        else:
+            results += _protector(config_path).doctor()
         if as_json:
             click.echo(json.dumps([{"ok": ok, "check": text} for ok, text in results],
                                   indent=1))

@@ -22,6 +22,7 @@ from pathlib import Path
 from airlock.client import MAGIC, socket_path
 
 STALE = 125
+MAX_REQUEST = 16 << 20  # bytes of one forwarded call (argv, env, stdin) at most
 
 
 def code_stamp() -> float:
@@ -57,6 +58,8 @@ def decode_request(data: bytes) -> tuple[list[str], str, dict[str, str], bytes]:
 
 
 Handler = Callable[[list[str], str, dict[str, str], bytes], tuple[int, str, str]]
+# A handler that also learns who is calling (the peer's uid, from the kernel).
+PeerHandler = Callable[[list[str], str, dict[str, str], bytes, int], tuple[int, str, str]]
 
 
 def handle(argv: list[str], cwd: str, env: dict[str, str], stdin: bytes) -> tuple[int, str, str]:
@@ -78,21 +81,38 @@ def handle(argv: list[str], cwd: str, env: dict[str, str], stdin: bytes) -> tupl
 
 
 class Daemon:
-    def __init__(self, path: str | None = None, idle_timeout: float = 900.0) -> None:
+    """A unix-socket server answering ``check`` / ``hook run`` calls, one thread each.
+
+    The per-user daemon (single-user mode) uses :func:`handle`, exits when idle and when
+    Airlock's code changes. ``airlock serve`` in a system install hosts one too, with the
+    service's handler (``server/decisions.py``), no idle exit and a socket anyone may
+    connect to (``socket_mode`` 0666) in a directory only the service can create files
+    in.
+    """
+
+    def __init__(self, path: str | None = None, idle_timeout: float | None = 900.0,
+                 handler: PeerHandler | None = None, socket_mode: int = 0o600,
+                 watch_code: bool = True) -> None:
         self.path = path or socket_path()
         self.idle_timeout = idle_timeout
-        self.stamp = code_stamp()
+        self.handler: PeerHandler = handler or (lambda a, c, e, i, _uid: handle(a, c, e, i))
+        self.socket_mode = socket_mode
+        self.watch_code = watch_code
+        self.stamp = code_stamp() if watch_code else 0.0
         self.last_used = time.monotonic()
         self.last_stamp_check = time.monotonic()
         self.stopping = threading.Event()
+        self.listening = threading.Event()
 
-    def serve(self) -> None:
-        import signal
+    def serve(self, install_signals: bool = True) -> None:
+        if install_signals:
+            import signal
 
-        signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
+            signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
         run_dir = os.path.dirname(self.path)
-        os.makedirs(run_dir, mode=0o700, exist_ok=True)
-        os.chmod(run_dir, 0o700)
+        if self.socket_mode == 0o600:
+            os.makedirs(run_dir, mode=0o700, exist_ok=True)
+            os.chmod(run_dir, 0o700)
         if os.path.exists(self.path):
             probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
@@ -107,20 +127,25 @@ class Daemon:
             srv.bind(self.path)
         finally:
             os.umask(old)
+        if self.socket_mode != 0o600:
+            os.chmod(self.path, self.socket_mode)
         srv.listen(64)
         srv.settimeout(1.0)
         pid_path = os.path.join(run_dir, "airlock.pid")
         with open(pid_path, "w") as fh:
             fh.write(str(os.getpid()))
-        # warm up: import the parsers and compile the default policies now
-        with contextlib.suppress(Exception):  # warming up is best effort
-            handle(["check", "--json", "--", "git status"], os.getcwd(), {}, b"")
+        if self.watch_code:
+            # warm up: import the parsers and compile the default policies now
+            with contextlib.suppress(Exception):  # warming up is best effort
+                handle(["check", "--json", "--", "git status"], os.getcwd(), {}, b"")
+        self.listening.set()
         try:
             while not self.stopping.is_set():
                 try:
                     conn, _ = srv.accept()
                 except TimeoutError:
-                    if time.monotonic() - self.last_used > self.idle_timeout:
+                    if (self.idle_timeout is not None
+                            and time.monotonic() - self.last_used > self.idle_timeout):
                         break
                     continue
                 self.last_used = time.monotonic()
@@ -132,6 +157,8 @@ class Daemon:
                     os.unlink(leftover)
 
     def _stale(self) -> bool:
+        if not self.watch_code:
+            return False
         now = time.monotonic()
         if now - self.last_stamp_check < 2.0:
             return False
@@ -141,11 +168,18 @@ class Daemon:
     def _serve_one(self, conn: socket.socket) -> None:
         try:
             conn.settimeout(30)
+            from airlock.system import peer_uid
+
+            uid = peer_uid(conn)
             chunks = []
+            size = 0
             while True:
                 chunk = conn.recv(65536)
                 if not chunk:
                     break
+                size += len(chunk)
+                if size > MAX_REQUEST:
+                    raise ValueError("request too large")
                 chunks.append(chunk)
             argv, cwd, env, stdin = decode_request(b"".join(chunks))
             if self._stale():
@@ -153,7 +187,7 @@ class Daemon:
                 if argv and argv[0] == "check" and "--jsonl" not in argv:
                     conn.sendall(b"%d\n0\n" % STALE)
                     return
-            code, out, err = handle(argv, cwd, env, stdin)
+            code, out, err = self.handler(argv, cwd, env, stdin, uid)
             body = out.encode("utf-8", "surrogateescape")
             conn.sendall(b"%d\n%d\n" % (code, len(body)) + body +
                          err.encode("utf-8", "surrogateescape"))

@@ -6,12 +6,13 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from airlock.broker import grants, tokens
@@ -19,15 +20,32 @@ from airlock.hold import states as S
 from airlock.hold.service import Refused
 from airlock.server import auth
 from airlock.server.context import ServerContext
+from airlock.server.decisions import ServiceHandler
 from airlock.server.headers import with_security
 
 log = logging.getLogger("airlock.server")
 MAX_WAIT = 60.0
+MAX_HOOK_BODY = 16 << 20  # a Write tool's payload carries the whole file
 POLL = 0.25
 
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
+
+
+async def _read_limited(request: Request, limit: int) -> bytes | None:
+    """The request body, or None when it is larger than ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _ticker(ctx: ServerContext, stop: threading.Event, every: float = 0.5) -> None:
@@ -38,12 +56,16 @@ def _ticker(ctx: ServerContext, stop: threading.Event, every: float = 0.5) -> No
             log.warning("tick failed: %s", type(exc).__name__)
 
 
-def create_app(ctx: ServerContext) -> AirlockApp:
+def create_app(ctx: ServerContext,
+               on_stop: Callable[[], None] | None = None) -> AirlockApp:
+    """The app ``airlock serve`` runs; ``on_stop`` runs first when it stops (uvicorn
+    re-raises the stopping signal once the app is down, so nothing after it runs)."""
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         with ctx.store.write() as conn:
             ctx.ledger.append(conn, "server-started", "airlock",
                               payload={"public_key": ctx.public_key})
+        ctx.ledger.checkpoint()  # sign the tail a kill -9 left unsigned: no later rewrite
         stop = threading.Event()
         thread = threading.Thread(target=_ticker, args=(ctx, stop), name="airlock-tick",
                                   daemon=True)
@@ -51,6 +73,8 @@ def create_app(ctx: ServerContext) -> AirlockApp:
         try:
             yield
         finally:
+            if on_stop is not None:
+                on_stop()
             stop.set()
             thread.join(2)
             await proxy.aclose()
@@ -69,6 +93,23 @@ def create_app(ctx: ServerContext) -> AirlockApp:
     @app.get("/v1/health")
     def health() -> dict[str, Any]:
         return {"ok": True}
+
+    hooks = ServiceHandler(ctx)
+
+    @app.post("/v1/hooks/{tool}")
+    async def http_hook(request: Request, tool: str) -> Any:
+        """An agent tool's HTTP hook (Claude Code ``"type": "http"``): the payload in, the
+        tool's own answer out — no process per call."""
+        started = time.perf_counter()
+        body = await _read_limited(request, MAX_HOOK_BODY)
+        if body is None:
+            return _error(413, f"a hook payload is limited to {MAX_HOOK_BODY} bytes")
+        token = auth.bearer(request) or ""
+        home = request.headers.get("x-airlock-home", "")
+        status, text = await run_in_threadpool(hooks.http_hook, tool, body, token, home)
+        took = (time.perf_counter() - started) * 1000
+        return Response(text, status_code=status, media_type="application/json",
+                        headers={"Server-Timing": f"decide;dur={took:.3f}"})
 
     @app.post("/v1/actions")
     async def submit(request: Request) -> Any:

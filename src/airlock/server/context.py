@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 
 
 class LazyChecker:
-    """The pipeline's Checker, built on first use (and retried after a failure, during
-    which the service holds every action: it fails closed)."""
+    """The pipeline's Checker for the server's own configuration plus the project config
+    of the action's working directory (which only tightens), built on first use and
+    rebuilt when a file changes (a failure holds the action: the service fails closed)."""
 
     def __init__(self, settings: ServeSettings) -> None:
         self.settings = settings
@@ -28,6 +29,11 @@ class LazyChecker:
         self._lock = threading.Lock()
 
     def check(self, action: Action) -> Decision:
+        from airlock.pipeline import checker_for
+
+        if self.settings.config.path is not None:
+            return checker_for(self.settings.config.path, action.cwd or os.getcwd()).check(
+                action)
         checker = self._checker
         if checker is None:
             with self._lock:
