@@ -34,9 +34,23 @@ def test_claude_code_command_hook_and_other_hooks_allowed() -> None:
     assert h["type"] == "command" and h["onFailure"] == "block"
 
 
-def test_the_hook_command_runs_the_interpreter_isolated() -> None:
-    cmd = managed.hook_command("/opt/airlock/bin/airlock", "codex")
-    assert cmd.endswith(" -I -m airlock hook run codex")
+def test_the_hook_command_runs_the_interpreter_isolated_and_answers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shlex
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cmd = managed.hook_command(str(Path(sys.executable).parent / "airlock"), "codex")
+    argv = shlex.split(cmd)
+    assert argv[1:3] == ["-I", "-S"] and argv[-3:] == ["hook", "run", "codex"]
+    # what a tool would run: the client starts without site-packages and still answers
+    # in the tool's protocol (a payload that is not JSON: refused)
+    r = subprocess.run(argv, input=b"not json", capture_output=True, timeout=60,
+                       cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+                                          "AIRLOCK_HOME": str(tmp_path / "h"),
+                                          "AIRLOCK_NO_DAEMON": "1"})
+    assert r.returncode == 0 and b'"permissionDecision": "deny"' in r.stdout, \
+        (r.stdout, r.stderr)
 
 
 def test_the_codex_block_is_valid_requirements_toml() -> None:

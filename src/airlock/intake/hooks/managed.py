@@ -48,16 +48,24 @@ def system_path(tool: str) -> Path:
 
 
 def hook_command(executable: str, tool: str) -> str:
-    """The command a system hook runs: this environment's interpreter in isolated mode
-    (``-I``: no PYTHONPATH, no user site-packages — nothing the agent's environment can
-    slip into the hook), by absolute path."""
+    """The command a system hook runs: this environment's interpreter by absolute path,
+    isolated (``-I``: no PYTHONPATH, no user site-packages — nothing the agent's
+    environment can slip into the hook) and without ``site`` (``-S``: the client needs
+    only the standard library and Airlock's own package, whose root-owned directory is
+    put on the path by name). That is also the fastest start there is: about the cost of
+    a bare ``python -c pass`` (bench/hook_latency.py)."""
     import shlex
     import sys
+
+    import airlock
 
     python = str(Path(executable).parent / "python")
     if not os.path.exists(python):
         python = sys.executable
-    return f"{shlex.quote(python)} -I -m airlock hook run {tool}"
+    root = str(Path(airlock.__file__).resolve().parent.parent)
+    code = (f"import sys; sys.path.insert(0, {root!r}); from airlock.cli import main; "
+            "sys.exit(main())")
+    return f"{shlex.quote(python)} -I -S -c {shlex.quote(code)} hook run {tool}"
 
 
 def _root_file(path: Path) -> None:
