@@ -97,6 +97,27 @@ class Store:
         self.engine.dispose()
 
 
+def _private_file(path: str) -> None:
+    """Create the SQLite file 0600 before SQLite does (it would follow the umask, 0644 on
+    most systems: TOTP seeds and password hashes readable by every user); its -wal and
+    -shm files take the database file's mode. An existing file open to others is closed."""
+    if not path or path == ":memory:":
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        try:
+            st = os.stat(path)
+            if st.st_mode & 0o077 and st.st_uid == os.geteuid():
+                os.chmod(path, 0o600)
+        except OSError:
+            pass
+        return
+    except OSError:
+        return  # SQLite will say what is wrong
+    os.close(fd)
+
+
 def _sqlite_tuning(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
@@ -117,6 +138,8 @@ def _sqlite_tuning(engine: Engine) -> None:
 
 
 def open_store(url: str, migrate: bool = True) -> Store:
+    if url.startswith("sqlite:///"):
+        _private_file(url[len("sqlite:///"):])
     store = Store(url)
     if migrate:
         store.migrate()
