@@ -27,10 +27,16 @@ def home() -> Iterator[Path]:
                    timeout=30)
 
 
-def _env(home: Path, daemon: bool = True) -> dict[str, str]:
+def _env(home: Path, daemon: bool | None = True) -> dict[str, str]:
+    """``daemon``: True — only the daemon may answer (AIRLOCK_REQUIRE_DAEMON: no silent
+    in-process fallback, so what is compared is really the daemon's); False — in-process
+    only; None — as a user gets it (the daemon when one answers, else in-process)."""
     env = {**os.environ, "AIRLOCK_HOME": str(home)}
     env.pop("AIRLOCK_NO_DAEMON", None)
-    if not daemon:
+    env.pop("AIRLOCK_REQUIRE_DAEMON", None)
+    if daemon is True:
+        env["AIRLOCK_REQUIRE_DAEMON"] = "1"
+    elif daemon is False:
         env["AIRLOCK_NO_DAEMON"] = "1"
     return env
 
@@ -48,7 +54,7 @@ def start_daemon(home: Path) -> subprocess.Popen[bytes]:
                          if proc.stderr else "")
 
 
-def check(args: list[str], home: Path, cwd: Path, daemon: bool = True,
+def check(args: list[str], home: Path, cwd: Path, daemon: bool | None = True,
           stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*AIRLOCK, "check", *args], env=_env(home, daemon), cwd=cwd,
                           input=stdin, capture_output=True, text=True, timeout=60)
@@ -98,8 +104,12 @@ def test_a_killed_daemon_leaves_decisions_unchanged(home: Path, workspace: Path)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
     assert (home / "run" / "airlock.sock").exists()  # stale socket left behind
-    assert check(["--", "rm -rf /"], home, workspace).returncode == 4
-    assert check(["--", "git status"], home, workspace).returncode == 0
+    # where the daemon is required, a dead one is a refusal, not an answer from here
+    dead = check(["--", "git status"], home, workspace)
+    assert dead.returncode == 1 and "no daemon answered" in dead.stderr
+    # as users get it: answered in-process (which starts a new daemon for the next call)
+    assert check(["--", "rm -rf /"], home, workspace, daemon=None).returncode == 4
+    assert check(["--", "git status"], home, workspace, daemon=None).returncode == 0
     # and a new daemon can take over the stale socket
     start_daemon(home)
     assert check(["--", "git reset --hard"], home, workspace).returncode == 3
@@ -116,3 +126,33 @@ def test_daemon_stop_removes_socket_and_pid(home: Path) -> None:
         time.sleep(0.05)
     assert not (home / "run" / "airlock.sock").exists()
     assert not (home / "run" / "airlock.pid").exists()
+
+
+JSONL = '{"id": 1, "command": "git status"}\n{"id": 2, "command": "rm -rf /"}\n'
+
+
+def test_jsonl_with_no_daemon_answers_every_line(home: Path, workspace: Path) -> None:
+    """The first call on a fresh data dir (no daemon yet) used to print nothing, exit 0."""
+    r = check(["--jsonl"], home, workspace, daemon=None, stdin=JSONL)
+    assert r.returncode == 0, r.stderr
+    assert [json.loads(x)["decision"] for x in r.stdout.splitlines()] == ["allow", "deny"]
+
+
+def test_jsonl_with_a_dead_daemons_socket_answers_every_line(home: Path,
+                                                              workspace: Path) -> None:
+    (home / "run").mkdir(parents=True)
+    import socket
+
+    dead = socket.socket(socket.AF_UNIX)
+    dead.bind(str(home / "run" / "airlock.sock"))  # bound, never listening
+    try:
+        r = check(["--jsonl"], home, workspace, daemon=None, stdin=JSONL)
+    finally:
+        dead.close()
+    assert [json.loads(x)["decision"] for x in r.stdout.splitlines()] == ["allow", "deny"]
+
+
+def test_a_required_daemon_that_is_not_there_is_a_refusal(home: Path,
+                                                          workspace: Path) -> None:
+    r = check(["--", "git status"], home, workspace)
+    assert r.returncode == 1 and "no daemon answered" in r.stderr

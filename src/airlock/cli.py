@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             code = try_daemon(args, reads_stdin)
             if code is not None:
                 return code
+            if _require_daemon():
+                return refuse(args, "AIRLOCK_REQUIRE_DAEMON=1 and no daemon answered")
             spawn_daemon()  # answered here this time; warm for the next call
         from airlock.check_cmd import main as check_main
 
@@ -115,12 +117,21 @@ def hook_run(args: list[str]) -> int:
                 sys.stderr.buffer.write(err)
                 sys.stderr.flush()
             return code
+        if _require_daemon():
+            return refuse(args, "AIRLOCK_REQUIRE_DAEMON=1 and no daemon answered")
         spawn_daemon()
     from airlock.intake.hook_runner import run_hook
 
     code = run_hook(args[2:], stdin, sys.stdout, sys.stderr, os.getcwd(), os.environ)
     sys.stdout.flush()
     return code
+
+
+def _require_daemon() -> bool:
+    """``AIRLOCK_REQUIRE_DAEMON=1``: never answer in-process. What the daemon says is then
+    observably the daemon's (its tests rely on it), and a caller who wants one warm
+    engine can insist on it."""
+    return os.environ.get("AIRLOCK_REQUIRE_DAEMON") == "1"
 
 
 def _help_only(args: list[str]) -> bool:

@@ -280,8 +280,10 @@ def service_down_help(pin: Pin) -> str:
 
 def try_daemon(argv: list[str], read_stdin: bool, timeout: float = 30.0) -> int | None:
     """Run ``argv`` in the daemon and copy its answer out. None when no daemon answers
-    (the caller runs it here)."""
-    stdin = sys.stdin.buffer.read() if read_stdin and os.path.exists(socket_path()) else b""
+    (the caller runs it here, with the same stdin)."""
+    if not os.path.exists(socket_path()):
+        return None  # stdin untouched: the in-process run reads it
+    stdin = sys.stdin.buffer.read() if read_stdin else b""
     try:
         got = ask_daemon(argv, stdin, timeout)
     except DaemonError as exc:
@@ -299,7 +301,11 @@ def try_daemon(argv: list[str], read_stdin: bool, timeout: float = 30.0) -> int 
             sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
         return None
     code, out, err = got
-    if code == 125 and not out and not read_stdin:
+    if code == 125 and not out:
+        if read_stdin:  # stale daemon: the input we read goes to the in-process run
+            import io
+
+            sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
         return None  # daemon is stale (code changed) and is exiting: run here
     sys.stdout.buffer.write(out)
     sys.stdout.flush()

@@ -184,7 +184,7 @@ class Daemon:
             argv, cwd, env, stdin = decode_request(b"".join(chunks))
             if self._stale():
                 self.stopping.set()
-                if argv and argv[0] == "check" and "--jsonl" not in argv:
+                if argv and argv[0] == "check":
                     conn.sendall(b"%d\n0\n" % STALE)
                     return
             code, out, err = self.handler(argv, cwd, env, stdin, uid)
