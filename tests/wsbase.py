@@ -1,9 +1,10 @@
-"""Where tests put their workspaces: never under a temp dir.
+"""Where tests put their workspaces: never under a temp dir, never in the checkout.
 
 Airlock treats /tmp, /var/tmp and $TMPDIR as a sandbox environment, where deleting is
 allowed, so a workspace there would make every test of "is this delete harmful?" pass
-for the wrong reason. The repo's own `.pytest_ws/` is used unless the checkout itself
-lives in a temp dir (CI may clone anywhere); then a directory under the home dir.
+for the wrong reason. And nothing a test does may touch the repository it runs from: the
+workspaces live under the user's cache dir (``~/.cache/airlock-test-workspaces``), one
+directory per run, removed at the end of the session.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from airlock.paths import in_temp
 
 
 def _choose() -> Path:
+    run = f"run-{os.getpid()}"
     candidates = [
-        Path(__file__).resolve().parent.parent / ".pytest_ws",
-        Path.home() / ".cache" / "airlock-test-workspaces",
-        Path("/opt/airlock-test-workspaces"),
+        Path.home() / ".cache" / "airlock-test-workspaces" / run,
+        Path("/var/lib/airlock-test-workspaces") / run,
     ]
     for base in candidates:
         if in_temp(str(base)) or in_temp(str(base) + "/x"):

@@ -2,7 +2,7 @@
 run through ``airlock exec`` or ``airlock mcp serve``'s ``run_sql`` is performed as a
 quarantine (after the snapshot) instead, reported, and ``airlock undo`` brings it back.
 A real ``airlock serve``, a human approving in its web UI, a throwaway PostgreSQL, the
-machine's MariaDB (skipped visibly when unreachable) and directories under .pytest_ws."""
+throwaway MariaDB (tests/conftest_mariadb.py) and test workspaces (tests/wsbase.py)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import pytest
 from mcp import Client
 
 from airlock.protect.directory import hash_tree
+from tests.conftest_mariadb import MariaDB, mariadb_server  # noqa: F401 - the fixture
 from tests.conftest_pg import postgres_url  # noqa: F401 - the session fixture
 from tests.intake.mcp.helpers import serve_params, session, text
 from tests.server.harness import Airlock
@@ -143,8 +144,9 @@ def test_exec_rm_rf_is_quarantined_with_the_claims_snapshot(server: Airlock,
     assert "quarantined" in done.stderr and "airlock undo" in done.stderr, done.stderr
     rid = _rid(done.stderr)
     assert not data.exists()
-    qdir = workspace / ".airlock-quarantine"
-    [moved] = list(qdir.iterdir())
+    moved = Path(done.stderr.split("airlock: quarantined ", 1)[1].split(" as ", 1)[1]
+                 .split(" (kept until", 1)[0])
+    assert not moved.is_relative_to(workspace)  # out of the work tree (git status)
     assert hash_tree(str(moved)) == before  # moved, not deleted
     assert server.state(rid) == "executed"
     kinds = _kinds(server, rid)
@@ -258,9 +260,8 @@ def test_mcp_run_sql_drop_table_and_schema_are_quarantined(server: Airlock, work
 # ---- MariaDB ---------------------------------------------------------------------------
 
 
-def _mysql(sql: str, db: str = "") -> str:
-    proc = subprocess.run(["mysql", "-h", "127.0.0.1", "-u", "root", "-N", "-B",
-                           *([db] if db else []), "-e", sql],
+def _mysql(server: MariaDB, sql: str, db: str = "") -> str:
+    proc = subprocess.run(server.cli("-N", "-B", *([db] if db else []), "-e", sql),
                           capture_output=True, text=True, timeout=30, check=False)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr)
@@ -268,47 +269,39 @@ def _mysql(sql: str, db: str = "") -> str:
 
 
 @pytest.fixture
-def mariadb() -> Iterator[str]:
-    try:
-        _mysql("SELECT 1")
-    except (OSError, RuntimeError) as exc:
-        pytest.skip(f"MariaDB at 127.0.0.1:3306 (root, no password) unreachable: {exc}")
+def mariadb(mariadb_server: MariaDB) -> Iterator[str]:  # noqa: F811
     name = f"shop_{secrets.token_hex(3)}"
-    _mysql(f"CREATE DATABASE {name}")
-    _mysql("CREATE TABLE orders (id int primary key, who varchar(40)); "
+    _mysql(mariadb_server, f"CREATE DATABASE {name}")
+    _mysql(mariadb_server, "CREATE TABLE orders (id int primary key, who varchar(40)); "
            "INSERT INTO orders SELECT seq, concat('c', seq) FROM seq_1_to_500; "
            "CREATE TABLE items (id int primary key, name varchar(40)); "
            "INSERT INTO items VALUES (1, 'a'), (2, 'b')", name)
     yield name
-    for db in _mysql("SHOW DATABASES").split():
-        if name in db:
-            _mysql(f"DROP DATABASE `{db}`")
-    if "airlock_quarantine" in _mysql("SHOW DATABASES").split():
-        for t in _mysql("SHOW TABLES", "airlock_quarantine").split():
-            if name in t:
-                _mysql(f"DROP TABLE airlock_quarantine.`{t}`")
 
 
-def my_sum(db: str, table: str) -> str:
-    return _mysql(f"CHECKSUM TABLE {table} EXTENDED", db).split()[-1]
+def my_sum(server: MariaDB, db: str, table: str) -> str:
+    return _mysql(server, f"CHECKSUM TABLE {table} EXTENDED", db).split()[-1]
 
 
-def test_exec_mariadb_drop_table_and_database_are_quarantined(server: Airlock, workspace: Path,
-                                                              mariadb: str) -> None:
-    orders, items = my_sum(mariadb, "orders"), my_sum(mariadb, "items")
+def test_exec_mariadb_drop_table_and_database_are_quarantined(
+        server: Airlock, workspace: Path, mariadb: str,
+        mariadb_server: MariaDB) -> None:  # noqa: F811
+    my = mariadb_server
+    orders, items = my_sum(my, mariadb, "orders"), my_sum(my, mariadb, "items")
     agent = Agent(server, server.home.parent / "agent")
-    done = agent.exec(workspace, f'mysql -h 127.0.0.1 -u root {mariadb} -e "DROP TABLE items"')
+    done = agent.exec(workspace, f'mysql -h 127.0.0.1 -P {my.port} -u root {mariadb} '
+                                 '-e "DROP TABLE items"')
     assert done.returncode == 0, done.stderr
     assert "quarantined" in done.stderr, done.stderr
     table_rid = _rid(done.stderr)
-    assert "items" not in _mysql("SHOW TABLES", mariadb).split()
-    done = agent.exec(workspace, "mysql", "-h", "127.0.0.1", "-u", "root", "-e",
-                      f"DROP DATABASE {mariadb}")
+    assert "items" not in _mysql(my, "SHOW TABLES", mariadb).split()
+    done = agent.exec(workspace, "mysql", "-h", "127.0.0.1", "-P", str(my.port), "-u", "root",
+                      "-e", f"DROP DATABASE {mariadb}")
     assert done.returncode == 0, done.stderr
     assert f"quarantined {mariadb} as airlock_q_" in done.stderr, done.stderr
     db_rid = _rid(done.stderr)
-    assert mariadb not in _mysql("SHOW DATABASES").split()
+    assert mariadb not in _mysql(my, "SHOW DATABASES").split()
     for rid in (db_rid, table_rid):
         undo = agent.cli("undo", rid)
         assert undo.returncode == 0, undo.stderr
-    assert (my_sum(mariadb, "orders"), my_sum(mariadb, "items")) == (orders, items)
+    assert (my_sum(my, mariadb, "orders"), my_sum(my, mariadb, "items")) == (orders, items)
