@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from airlock.action import Flag, Risk, Target
+from airlock.action import Action, Assessment, Flag, Risk, Target
 from airlock.classify.command import DYNAMIC, ClassifyContext, Redirect, SimpleCommand, Word
 from airlock.classify.packs import build_registry, rule
 from airlock.classify.packs.databases import PACKS, psql_split
+from airlock.config import Config
+from airlock.policy.engine import PolicyEngine
+from airlock.resolve import resolve
 
 REGISTRY = build_registry(PACKS)
 R, W, D, C = Risk.READ, Risk.WRITE, Risk.DESTRUCTIVE, Risk.CATASTROPHIC
@@ -46,6 +49,21 @@ def worst(targets: list[Target]) -> Target:
 
 def unparsed(flags: list[Flag]) -> list[str]:
     return [f.detail for f in flags if f.kind == "unparsed"]
+
+
+_ENGINE: list[PolicyEngine] = []
+
+
+def decision(targets: list[Target], flags: list[Flag], tmp_path: Path) -> str:
+    """What Airlock decides for exactly this pack output (resolved, default policies):
+    a flag that is set but changes nothing would pass the `unparsed` checks alone."""
+    cfg = Config()
+    if not _ENGINE:
+        _ENGINE.append(PolicyEngine(cfg))
+    resolve(targets, cfg, str(tmp_path))
+    action = Action(command="(the command under test)", cwd=str(tmp_path))
+    return _ENGINE[0].decide(Assessment(action=action, targets=targets, flags=flags),
+                             cfg).decision
 
 
 # --------------------------------------------------------------------------- psql
@@ -157,28 +175,33 @@ def test_psql_dash_f_missing_file_is_held(tmp_path: Path):
     targets, flags = run(["psql", "-f", "nope.sql"], tmp_path)
     assert targets
     assert any("psql -f nope.sql: cannot see the SQL" in d for d in unparsed(flags))
+    assert decision(targets, flags, tmp_path) == "hold"
 
 
 def test_psql_dash_f_file_over_one_megabyte_is_held(tmp_path: Path):
     (tmp_path / "big.sql").write_text("SELECT 1;\n" * 120_000)
-    _, flags = run(["psql", "-f", "big.sql"], tmp_path)
+    targets, flags = run(["psql", "-f", "big.sql"], tmp_path)
     assert unparsed(flags)
+    assert decision(targets, flags, tmp_path) == "hold"
 
 
 def test_psql_dash_f_named_by_a_variable_is_held(tmp_path: Path):
-    _, flags = run(["psql", "-f", VAR], tmp_path)
+    targets, flags = run(["psql", "-f", VAR], tmp_path)
     assert unparsed(flags)
+    assert decision(targets, flags, tmp_path) == "hold"
 
 
 def test_psql_dash_c_from_a_variable_is_held(tmp_path: Path):
     targets, flags = run(["psql", "-c", VAR], tmp_path)
     assert targets
     assert unparsed(flags)
+    assert decision(targets, flags, tmp_path) == "hold"
 
 
 def test_psql_unparsable_sql_is_held(tmp_path: Path):
-    _, flags = run(["psql", "-c", "DELET FROM users"], tmp_path)
+    targets, flags = run(["psql", "-c", "DELET FROM users"], tmp_path)
     assert unparsed(flags)
+    assert decision(targets, flags, tmp_path) == "hold"
 
 
 def test_psql_heredoc_on_stdin_is_classified(tmp_path: Path):
@@ -191,11 +214,13 @@ def test_psql_stdin_we_cannot_see_is_held(tmp_path: Path):
     targets, flags = run(["psql", "app"], tmp_path, stdin_unknown=True)
     assert targets
     assert unparsed(flags)
+    assert decision(targets, flags, tmp_path) == "hold"
 
 
 def test_psql_stdin_with_a_variable_is_held(tmp_path: Path):
-    _, flags = run(["psql"], tmp_path, stdin=f"DELETE FROM {DYNAMIC};", stdin_unknown=True)
+    targets, flags = run(["psql"], tmp_path, stdin=f"DELETE FROM {DYNAMIC};", stdin_unknown=True)
     assert unparsed(flags)
+    assert decision(targets, flags, tmp_path) == "hold"
 
 
 def test_psql_stdin_redirected_from_a_file_is_read(tmp_path: Path):
@@ -244,8 +269,9 @@ def test_psql_backslash_commands_we_cannot_see_through_are_held(script: str, tmp
 
 
 def test_psql_unknown_backslash_command_is_held(tmp_path: Path):
-    _, flags = run(["psql"], tmp_path, stdin="\\frobnicate\n")
+    targets, flags = run(["psql"], tmp_path, stdin="\\frobnicate\n")
     assert unparsed(flags)
+    assert decision(targets, flags, tmp_path) == "hold"
 
 
 def test_psql_backslash_include_reads_the_file(tmp_path: Path):
@@ -262,8 +288,9 @@ def test_psql_backslash_copy_from_is_a_write_on_the_table(tmp_path: Path):
 
 
 def test_psql_backslash_copy_to_program_is_held(tmp_path: Path):
-    _, flags = run(["psql", "-c", "\\copy users to program 'curl -T - x'"], tmp_path)
+    targets, flags = run(["psql", "-c", "\\copy users to program 'curl -T - x'"], tmp_path)
     assert unparsed(flags)
+    assert decision(targets, flags, tmp_path) == "hold"
 
 
 def test_psql_output_file_that_exists_is_a_write_on_it(tmp_path: Path):
@@ -335,13 +362,15 @@ def test_mysql_stdin_client_commands(tmp_path: Path):
 
 
 def test_mysql_system_command_on_stdin_is_held(tmp_path: Path):
-    _, flags = run(["mysql"], tmp_path, stdin="system rm -rf /\n")
+    targets, flags = run(["mysql"], tmp_path, stdin="system rm -rf /\n")
     assert unparsed(flags)
+    assert decision(targets, flags, tmp_path) == "hold"
 
 
 def test_mysql_dash_e_from_a_variable_is_held(tmp_path: Path):
-    _, flags = run(["mysql", "-e", VAR], tmp_path)
+    targets, flags = run(["mysql", "-e", VAR], tmp_path)
     assert unparsed(flags)
+    assert decision(targets, flags, tmp_path) == "hold"
 
 
 def test_mysql_init_command_is_classified(tmp_path: Path):
@@ -449,6 +478,7 @@ def test_redis_commands_on_stdin_are_each_classified(tmp_path: Path):
 def test_redis_stdin_we_cannot_see_is_held(tmp_path: Path):
     targets, flags = run(["redis-cli"], tmp_path, stdin_unknown=True)
     assert targets and unparsed(flags)
+    assert decision(targets, flags, tmp_path) == "hold"
 
 
 def test_redis_dynamic_key_is_unresolved_but_still_destructive(tmp_path: Path):
@@ -458,18 +488,21 @@ def test_redis_dynamic_key_is_unresolved_but_still_destructive(tmp_path: Path):
 
 
 def test_redis_dynamic_command_name_is_held(tmp_path: Path):
-    _, flags = run(["redis-cli", VAR, "x"], tmp_path)
+    targets, flags = run(["redis-cli", VAR, "x"], tmp_path)
     assert unparsed(flags)
+    assert decision(targets, flags, tmp_path) == "hold"
 
 
 def test_redis_unknown_command_is_held(tmp_path: Path):
-    _, flags = run(["redis-cli", "FROBNICATE"], tmp_path)
+    targets, flags = run(["redis-cli", "FROBNICATE"], tmp_path)
     assert unparsed(flags)
+    assert decision(targets, flags, tmp_path) == "hold"
 
 
 def test_redis_eval_script_is_held(tmp_path: Path):
     targets, flags = run(["redis-cli", "--eval", "wipe.lua"], tmp_path)
     assert worst(targets).risk == D and unparsed(flags)
+    assert decision(targets, flags, tmp_path) == "hold"
 
 
 # --------------------------------------------------------------------------- dumps and admin
@@ -624,6 +657,7 @@ def test_mongosh_script_we_cannot_see_through_is_held(script: str, tmp_path: Pat
 def test_mongosh_eval_from_a_variable_is_held(tmp_path: Path):
     targets, flags = run(["mongosh", "--eval", VAR], tmp_path)
     assert targets and unparsed(flags)
+    assert decision(targets, flags, tmp_path) == "hold"
 
 
 def test_mongosh_script_file_is_read(tmp_path: Path):
@@ -634,8 +668,9 @@ def test_mongosh_script_file_is_read(tmp_path: Path):
 
 
 def test_mongosh_missing_script_file_is_held(tmp_path: Path):
-    _, flags = run(["mongosh", "--file", "nope.js"], tmp_path)
+    targets, flags = run(["mongosh", "--file", "nope.js"], tmp_path)
     assert unparsed(flags)
+    assert decision(targets, flags, tmp_path) == "hold"
 
 
 def test_mongosh_interactive_is_a_read(tmp_path: Path):
@@ -751,5 +786,6 @@ def test_mysqladmin_commands(argv: list[str], risk: Risk, verb: str, locator: st
 
 
 def test_mysqladmin_unknown_command_is_held(tmp_path: Path):
-    _, flags = run(["mysqladmin", "frobnicate"], tmp_path)
+    targets, flags = run(["mysqladmin", "frobnicate"], tmp_path)
     assert unparsed(flags)
+    assert decision(targets, flags, tmp_path) == "hold"
