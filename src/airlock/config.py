@@ -39,6 +39,20 @@ PRODUCTION_NAMES = frozenset({"production", "prod", "live", "prd"})
 BUILTIN_ENVS = frozenset({"workspace", "temp", "unknown"})
 
 
+# Every key each core section of airlock.toml takes, declared once: the parser rejects
+# anything else (naming file and line), and tests/test_docs.py checks each is documented.
+# ([environments.NAME] bodies are "environments"; [[resources]] tables "resources".)
+SECTION_KEYS: dict[str, frozenset[str]] = {
+    "agent": frozenset({"name", "scope"}),
+    "airlock": frozenset({"data_dir"}),
+    "environments": frozenset({"production", "sandbox", "description"}),
+    "resources": frozenset({"name", "kind", "env", "match", "ids", "hosts", "paths",
+                            "protected", "tags", "description"}),
+    "policy": frozenset({"files", "defaults"}),
+    "secrets": frozenset({"files"}),
+}
+
+
 class ConfigError(ValueError):
     """An invalid configuration. The message names the file (and line when known)."""
 
@@ -327,7 +341,7 @@ def parse_config(data: dict[str, Any], path: str, text: str = "",
     base = os.path.dirname(path)
 
     agent = _table(data, "agent", err)
-    _only(agent, {"name", "scope"}, "[agent]", err)
+    _only(agent, SECTION_KEYS["agent"], "[agent]", err)
     cfg.agent = _str(agent, "name", "agent", "[agent]", err)
     scope = agent.get("scope")
     if scope is not None and not isinstance(scope, str):
@@ -335,7 +349,7 @@ def parse_config(data: dict[str, Any], path: str, text: str = "",
     cfg.scope = scope or None
 
     airlock = _table(data, "airlock", err)
-    _only(airlock, {"data_dir"}, "[airlock]", err)
+    _only(airlock, SECTION_KEYS["airlock"], "[airlock]", err)
     if "data_dir" in airlock:
         cfg.data_dir = os.path.abspath(os.path.join(base, _str(airlock, "data_dir", "",
                                                                "[airlock]", err)))
@@ -344,7 +358,7 @@ def parse_config(data: dict[str, Any], path: str, text: str = "",
     for name, body in envs.items():
         if not isinstance(body, dict):
             raise err(f"[environments.{name}] must be a table", name)
-        _only(body, {"production", "sandbox", "description"}, f"[environments.{name}]", err)
+        _only(body, SECTION_KEYS["environments"], f"[environments.{name}]", err)
         if name in BUILTIN_ENVS and name != "unknown":
             pass  # users may re-declare workspace/temp to change their meaning
         production = body.get("production", name.lower() in PRODUCTION_NAMES)
@@ -364,8 +378,7 @@ def parse_config(data: dict[str, Any], path: str, text: str = "",
         where = f"[[resources]] #{i + 1}"
         if not isinstance(body, dict):
             raise err(f"{where} must be a table", "[[resources]]")
-        _only(body, {"name", "kind", "env", "match", "ids", "hosts", "paths", "protected",
-                     "tags", "description"}, where, err)
+        _only(body, SECTION_KEYS["resources"], where, err)
         name = _str(body, "name", "", where, err)
         if not name:
             raise err(f"{where} needs a name", "[[resources]]")
@@ -399,7 +412,7 @@ def parse_config(data: dict[str, Any], path: str, text: str = "",
         cfg.resources.append(res)
 
     policy = _table(data, "policy", err)
-    _only(policy, {"files", "defaults"}, "[policy]", err)
+    _only(policy, SECTION_KEYS["policy"], "[policy]", err)
     cfg.default_policies = _bool(policy, "defaults", "[policy]", err, default=True)
     for pattern in _strs(policy, "files", "[policy]", err):
         full = os.path.join(base, os.path.expanduser(pattern))
@@ -419,7 +432,7 @@ def parse_config(data: dict[str, Any], path: str, text: str = "",
                           f"pack #{i + 1} {p.get('name', '')!r}"})
 
     secrets = _table(data, "secrets", err)
-    _only(secrets, {"files"}, "[secrets]", err)
+    _only(secrets, SECTION_KEYS["secrets"], "[secrets]", err)
     cfg.secret_files = [os.path.abspath(os.path.join(base, os.path.expanduser(f)))
                         for f in _strs(secrets, "files", "[secrets]", err)]
 
@@ -442,7 +455,8 @@ def _table(data: dict[str, Any], key: str, err: Any) -> dict[str, Any]:
     return value
 
 
-def _only(body: dict[str, Any], allowed: set[str], where: str, err: Any) -> None:
+def _only(body: dict[str, Any], allowed: frozenset[str] | set[str], where: str,
+          err: Any) -> None:
     for key in body:
         if key not in allowed:
             raise err(f"{where}: unknown key {key!r} (expected one of "
