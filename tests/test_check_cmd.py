@@ -106,3 +106,60 @@ def test_jsonl_scope_per_line(workspace: Path) -> None:
              '{"id": 2, "command": "touch /srv/d/x", "scope": "production"}\n')
     out = [json.loads(x) for x in run(["check", "--jsonl"], workspace, stdin).stdout.splitlines()]
     assert [o["decision"] for o in out] == ["deny", "allow"]
+
+
+NO_WORKSPACE_COMMANDS = ["git status", "git reset --hard", "git push --force",
+                         "git checkout .", "git -c core.pager=less log",
+                         "git config core.fsmonitor 'touch /tmp/x'", 'cd "$X" && git clean -fdx',
+                         "rm -rf build", "touch notes.txt", "docker run -v .:/src alpine"]
+
+
+@pytest.mark.parametrize("where", ["/tmp", "/", "home"])
+def test_no_internal_marker_leaks_where_there_is_no_workspace(where: str,
+                                                              tmp_path: Path) -> None:
+    """From /tmp, / or the home dir there is no workspace: targets are named by their
+    real paths, never by the internal no-workspace marker (or any NUL)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    cwd = home if where == "home" else Path(where)
+    env = {"HOME": str(home), "AIRLOCK_HOME": str(tmp_path / "airlock")}
+    stdin = "".join(json.dumps({"id": i, "command": c}) + "\n"
+                    for i, c in enumerate(NO_WORKSPACE_COMMANDS))
+    r = run(["check", "--jsonl"], cwd, stdin=stdin, env=env)
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.splitlines()) == len(NO_WORKSPACE_COMMANDS)
+    texts = [r.stdout, r.stderr]
+    for command in NO_WORKSPACE_COMMANDS[:4]:
+        t = run(["check", "--", command], cwd, env=env)
+        texts += [t.stdout, t.stderr]
+        j = run(["check", "--json", "--", command], cwd, env=env)
+        texts.append(j.stdout)
+        target = json.loads(j.stdout)["targets"][0]
+        if target["kind"] == "repository":
+            assert target["name"] == str(cwd)
+            if where != "home":  # (this home is under a temp dir, which counts as local)
+                assert target["env"] == "unknown", "no workspace here: nothing is in it"
+    for text in texts:
+        assert "\x00" not in text and "\\u0000" not in text and "no-workspace" not in text, text
+
+
+def test_help_names_every_option(workspace: Path) -> None:
+    from airlock.check_cmd import _parser
+
+    r = run(["check", "--help"], workspace)
+    assert r.returncode == 0
+    options = [o for a in _parser()._actions for o in a.option_strings if o.startswith("--")]
+    assert "--agent" in options
+    for option in options:
+        assert option in r.stdout, f"airlock check --help does not mention {option}"
+
+
+def test_json_shows_each_targets_locator(workspace: Path) -> None:
+    body = json.loads(run(["check", "--json", "--", "railway volume delete --volume 3d2c42fb"],
+                          workspace).stdout)
+    assert body["targets"][0]["locator"] == "railway:volume:3d2c42fb"
+    body = json.loads(run(["check", "--json", "--", 'touch "$X"'], workspace).stdout)
+    assert body["targets"][0]["locator"].startswith("path:")
+    assert "\x00" not in body["targets"][0]["locator"]
+    out = run(["check", "--jsonl"], workspace, stdin='{"command": "git status"}\n').stdout
+    assert json.loads(out)["targets"][0]["locator"] == f"git:repo:{workspace}"

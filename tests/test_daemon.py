@@ -88,7 +88,8 @@ def test_daemon_uses_the_callers_working_directory_and_config(home: Path,
     time.sleep(0.01)
     os.utime(workspace / "airlock.toml")
     r = check(["--scope", "staging", "--", "touch /srv/d/x"], home, workspace)
-    assert r.returncode == 4  # /srv/d is now unknown: still production, still denied
+    # /srv/d is now unknown: never allowed, but not known to be out of scope: held
+    assert r.returncode == 3, r.stdout + r.stderr
     assert "unknown" in r.stdout
 
 

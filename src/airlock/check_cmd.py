@@ -52,7 +52,7 @@ def _parser() -> _Parser:
     return p
 
 
-HELP = """usage: airlock check [--config FILE] [--scope ENV] [--json] -- COMMAND...
+HELP = """usage: airlock check [--config FILE] [--scope ENV] [--agent NAME] [--json] -- COMMAND...
        airlock check --jsonl < actions.jsonl > decisions.jsonl
 
 Classify, resolve and decide one action (default: a shell command) without running it.
@@ -62,11 +62,14 @@ options:
   --config FILE     airlock.toml to use (default: AIRLOCK_CONFIG, else
                     $AIRLOCK_HOME/airlock.toml; a project's airlock.toml only tightens)
   --scope ENV       the environment the agent was given (overrides [agent] scope)
-  --json            print the decision as JSON
+  --json            print the decision as JSON, each target with its locator (what
+                    [[resources]] entries are matched against)
   --jsonl           read one JSON action per line on stdin, write one decision per line
   --kind KIND       shell (default), sql, http or mcp
   --dialect D       SQL dialect: postgresql (default), mysql, sqlite
   --database URL    the database the SQL runs against (resolved like any target)
+  --agent NAME      the agent's name, the Cedar principal (default: [agent] name)
+  -h, --help        this help
 """
 
 
@@ -122,7 +125,7 @@ def run_check(argv: list[str], stdin: IO[str], stdout: IO[str], stderr: IO[str],
                         database=args.database, home=args.home)
         decision = checker.check(action)
         if args.json:
-            stdout.write(json.dumps(decision.to_json(), ensure_ascii=False) + "\n")
+            stdout.write(json.dumps(_with_locators(decision), ensure_ascii=False) + "\n")
         else:
             stdout.write(render_text(decision))
         return decision.exit_code
@@ -156,7 +159,7 @@ def _run_jsonl(checker: Any, args: argparse.Namespace, stdin: IO[str], stdout: I
                                    or checker.config.agent),
                             database=item.get("database") or args.database, home=args.home)
             decision: Decision = checker.check(action)
-            body = decision.to_json()
+            body = _with_locators(decision)
             out = {"id": item.get("id"), "decision": body["decision"], "risk": body["risk"],
                    "targets": body["targets"], "reasons": body["reasons"]}
             if body["flags"]:
@@ -173,6 +176,17 @@ def _run_jsonl(checker: Any, args: argparse.Namespace, stdin: IO[str], stdout: I
         stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
     stdout.flush()
     return EXIT_ALLOW
+
+
+def _with_locators(decision: Decision) -> dict[str, Any]:
+    """The decision as JSON, each target with its ``locator``: what to copy into
+    ``[[resources]]`` (docs/configuration.md). Text Airlock could not know (a variable,
+    an unknown directory) is shown as ``$?``, never as its internal marker."""
+    body = decision.to_json()
+    for out, target in zip(body["targets"], decision.targets, strict=True):
+        if target.locator:
+            out["locator"] = target.locator.replace("\x00?", "$?").replace("\x00", "")
+    return body
 
 
 def render_text(decision: Decision) -> str:

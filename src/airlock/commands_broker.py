@@ -88,9 +88,11 @@ def token_list(show_all: bool, as_json: bool, database: str | None,
     if not rows:
         click.echo("no tokens")
     for r in rows:
+        # what the token really allows: an attenuated child within its parent's grants
         left = r["expires_at"] - time.time()
         click.echo(f"{r['id']}  {r['state']:<7}  agent {r['agent']}  scope "
-                   f"{r['scope'] or '-'}  allow {','.join(r['allow']) or '-'}"
+                   f"{r['effective_scope'] or '-'}  allow "
+                   f"{', '.join(r['effective_allow']) or '-'}"
                    f"{'  parent ' + r['parent'] if r['parent'] else ''}"
                    f"  {'expires in %.0fm' % (left / 60) if left > 0 else 'expired'}")
 
@@ -119,7 +121,7 @@ def token_revoke(token_id: str, database: str | None, config_path: str | None) -
 def token_attenuate(allow: tuple[str, ...], scope: str | None, ttl: str | None,
                     database: str | None, config_path: str | None) -> None:
     """Derive a narrower token from $AIRLOCK_TOKEN (it can never do more than its parent)."""
-    from airlock.broker.tokens import TokenError, attenuate
+    from airlock.broker.tokens import TokenError, attenuate, describe, lookup
 
     parent = os.environ.get("AIRLOCK_TOKEN", "")
     if not parent:
@@ -132,7 +134,14 @@ def token_attenuate(allow: tuple[str, ...], scope: str | None, ttl: str | None,
     except TokenError as exc:
         click.echo(f"airlock: {exc}", err=True)
         sys.exit(4)
-    click.echo(f"token {token_id} (attenuated)", err=True)
+    child = lookup(ctx.store, secret)
+    if child is None:  # expired in between
+        click.echo(f"airlock: token {token_id} expired as it was made", err=True)
+        sys.exit(4)
+    # what the child can really do: its grants within every ancestor's, never what the
+    # holder asked for
+    click.echo(f"token {token_id} for agent {child.agent.agent}, attenuated from "
+               f"{child.chain[1].token_id}: {describe(child)}:", err=True)
     click.echo(secret)
 
 

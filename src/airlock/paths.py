@@ -28,7 +28,10 @@ REGENERABLE = frozenset({
 })
 
 
-NO_WORKSPACE = "\x00no-workspace"  # nothing is within this
+# Nothing is within this (:func:`within` says so). It is a sentinel, never a name: it must
+# not reach a target's name, locator or reason (a git command there names
+# :func:`repository_root` instead).
+NO_WORKSPACE = "\x00no-workspace"
 
 
 def workspace_root(cwd: str, home: str | None = None) -> str:
@@ -42,18 +45,24 @@ def workspace_root(cwd: str, home: str | None = None) -> str:
 
 
 @lru_cache(maxsize=256)
-def _workspace_root(cwd: str, home: str) -> str:
-    path = os.path.abspath(cwd)
+def repository_root(path: str) -> str:
+    """The git work tree containing ``path``, else ``path`` itself (absolute): the
+    repository a git command run there works on. Unlike :func:`workspace_root`, always
+    a real path, whether or not it may be a workspace."""
+    path = os.path.abspath(path)
     probe = path
-    found = path
     while True:
         if os.path.exists(os.path.join(probe, ".git")):
-            found = probe
-            break
+            return probe
         parent = os.path.dirname(probe)
         if parent == probe:
-            break
+            return path
         probe = parent
+
+
+@lru_cache(maxsize=256)
+def _workspace_root(cwd: str, home: str) -> str:
+    found = repository_root(cwd)
     if found in SYSTEM_DIRS or found == os.path.normpath(home) or found in temp_roots():
         return NO_WORKSPACE
     return found
@@ -69,7 +78,10 @@ def temp_roots() -> tuple[str, ...]:
 
 
 def within(path: str, root: str) -> bool:
-    """``path`` is ``root`` or below it (both absolute, normalised)."""
+    """``path`` is ``root`` or below it (both absolute, normalised). Nothing is within
+    :data:`NO_WORKSPACE`, not even itself."""
+    if root == NO_WORKSPACE:
+        return False
     if root == "/":
         return True
     return path == root or path.startswith(root.rstrip("/") + "/")

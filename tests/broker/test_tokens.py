@@ -128,3 +128,65 @@ def test_parent_expiry_kills_child(env) -> None:
     _, parent = T.issue(env.store, env.ledger, "bot", "staging", ["railway:*.*"], 0.3)
     _, child = T.attenuate(env.store, env.ledger, parent, ["railway:*.read"])
     assert T.lookup(env.store, child, now=time.time() + 1) is None
+
+
+def _allows(effective: tuple[str, ...], provider: str, kind: str, op: str,
+            risk: Risk) -> bool:
+    return any(all(T.pattern_matches(p, provider, kind, op, risk) for p in entry.split(" ∩ "))
+               for entry in effective)
+
+
+CHAIN_PATTERNS = ["*", "railway:domain.*", "railway:*.read", "railway:volume.volumeDelete",
+                  "railway:*.write", "railway:volume.*", "aws:*.*", "railway:domain.custom*",
+                  "railway:*.destructive"]
+
+
+@pytest.mark.parametrize("parent", CHAIN_PATTERNS)
+def test_effective_grants_are_exactly_what_the_chain_allows(env, parent: str) -> None:
+    """What `token attenuate` and `token list` print for a child is what the chain lets
+    through: never what the holder asked for when that is wider."""
+    _, tok = T.issue(env.store, env.ledger, "bot", "staging", [parent], 3600)
+    for child in itertools.combinations(CHAIN_PATTERNS, 2):
+        _, ctok = T.attenuate(env.store, env.ledger, tok, list(child))
+        p = T.lookup(env.store, ctok)
+        assert p is not None
+        effective = T.effective_allow(p.chain)
+        assert effective is not None
+        for (op, (kind, risk)), provider in itertools.product(OPS.items(),
+                                                               ("railway", "aws")):
+            chain_ok = p.permits_target(provider, kind, op, risk) is None
+            assert _allows(effective, provider, kind, op, risk) == chain_ok, \
+                (parent, child, effective, op, provider)
+
+
+def test_token_attenuate_prints_the_effective_grants_not_wider_ones(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "AIRLOCK_HOME": str(tmp_path), "AIRLOCK_NO_DAEMON": "1"}
+    env.pop("AIRLOCK_TOKEN", None)
+
+    def airlock(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "airlock", *args], cwd=tmp_path,
+                              env={**env, **extra}, capture_output=True, text=True,
+                              timeout=60, stdin=subprocess.DEVNULL, check=False)
+
+    r = airlock("token", "issue", "--agent", "bot", "--scope", "staging", "--allow",
+                "railway:domain.*", "--ttl", "1h")
+    assert r.returncode == 0, r.stderr
+    parent = r.stdout.strip()
+    r = airlock("token", "attenuate", "--allow", "*", "--ttl", "8h", AIRLOCK_TOKEN=parent)
+    assert r.returncode == 0, r.stderr
+    assert "scope staging, allow railway:domain.*, expires in" in r.stderr, r.stderr
+    assert "*:*.*" not in r.stderr and "8h" not in r.stderr
+    r = airlock("token", "attenuate", "--allow", "railway:domain.read", "--allow",
+                "railway:volume.volumeDelete", AIRLOCK_TOKEN=parent)
+    assert "allow railway:domain.read, expires" in r.stderr, r.stderr
+    lines = airlock("token", "list").stdout.splitlines()
+    assert len(lines) == 3
+    for line in lines[1:]:  # the children
+        assert "parent " in line and "scope staging" in line
+        assert "*:*.*" not in line and "volumeDelete" not in line
+    assert "allow railway:domain.*  parent" in lines[1]
+    assert "allow railway:domain.read  parent" in lines[2]

@@ -56,10 +56,12 @@ def test_the_http_hook_answers_in_claude_codes_protocol(shared: Airlock,
 
 def test_the_tokens_scope_binds_the_hook(shared: Airlock, workspace: Path) -> None:
     write_prod = "psql postgresql://db.prod.example/shop -c 'INSERT INTO t VALUES (1)'"
-    assert verdict(post(shared, payload(write_prod, workspace), shared.token())) != "deny"
+    assert verdict(post(shared, payload(write_prod, workspace), shared.token())) == "allow"
     staging = shared.token(scope="staging")
     r = post(shared, payload(write_prod, workspace), staging)
-    assert verdict(r) == "deny" and "scope is staging" in r.text
+    # the host is in no inventory: not known to be out of scope, so held for a human
+    # (a target declared in another environment is denied: tests/corpus/scope.jsonl)
+    assert verdict(r) == "hold" and "scope is staging" in r.text
 
 
 def test_home_is_what_tilde_means(shared: Airlock, workspace: Path) -> None:

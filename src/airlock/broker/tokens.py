@@ -142,6 +142,123 @@ class TokenPrincipal:
         return None
 
 
+# ---- what a chain allows, as one list (for people: the checks walk the chain) ---------
+
+_INCOMPARABLE = object()  # two globs whose overlap is no single glob
+
+
+def _meet_glob(a: str, b: str) -> str | object | None:
+    """The overlap of two globs: one of them, None when it is empty, or _INCOMPARABLE."""
+    if a == b or b == "*":
+        return a
+    if a == "*":
+        return b
+    a_glob, b_glob = any(c in a for c in "*?"), any(c in b for c in "*?")
+    if not a_glob and not b_glob:
+        return None
+    if not a_glob:
+        return a if fnmatch.fnmatchcase(a, b) else None
+    if not b_glob:
+        return b if fnmatch.fnmatchcase(b, a) else None
+    return _INCOMPARABLE
+
+
+def _meet_verb(a: str, b: str) -> str | object | None:
+    if a in RISKS and b in RISKS:
+        return a if RISKS[a] <= RISKS[b] else b
+    if a in RISKS or b in RISKS:  # a risk class and an operation: only "*" is simple
+        if a == "*" or b == "*":
+            return b if a == "*" else a
+        return _INCOMPARABLE
+    return _meet_glob(a, b)
+
+
+def _meet(a: str, b: str) -> str | object | None:
+    """The grant both patterns allow: a pattern, None (nothing), or _INCOMPARABLE."""
+    (ap, _, ar), (bp, _, br) = a.partition(":"), b.partition(":")
+    (ak, _, av), (bk, _, bv) = ar.partition("."), br.partition(".")
+    parts = (_meet_glob(ap, bp), _meet_glob(ak, bk), _meet_verb(av, bv))
+    if any(p is None for p in parts):
+        return None
+    if any(p is _INCOMPARABLE for p in parts):
+        return _INCOMPARABLE
+    return f"{parts[0]}:{parts[1]}.{parts[2]}"
+
+
+def _narrow(conj: tuple[str, ...], pattern: str) -> tuple[str, ...] | None:
+    """``conj`` (patterns that must all match) and ``pattern`` too; None when empty."""
+    out: list[str] = []
+    absorbed = False
+    for q in conj:
+        m = _meet(q, pattern)
+        if m is None:
+            return None
+        if isinstance(m, str):
+            absorbed = True
+            q = m
+        if q not in out:
+            out.append(q)
+    if not absorbed:
+        out.append(pattern)
+    return tuple(out)
+
+
+def effective_allow(chain: tuple[Grant, ...]) -> tuple[str, ...] | None:
+    """What a chain of grants lets through, as one list: each entry a pattern, or
+    patterns joined with `` ∩ `` that must all match (when their overlap is no single
+    pattern, e.g. ``railway:volume.volumeDelete ∩ railway:*.read``). Links without
+    grants are skipped (on ``/v1/actions`` they do not confine); None when no link has
+    any. Never wider than any link: a child that asks for more shows what it really
+    gets."""
+    links = [g.allow for g in reversed(chain) if g.allow]
+    if not links:
+        return None
+    conjs: list[tuple[str, ...]] = [(p,) for p in links[0]]
+    for allow in links[1:]:
+        narrowed: list[tuple[str, ...]] = []
+        for conj in conjs:
+            for p in allow:
+                c = _narrow(conj, p)
+                if c is not None and c not in narrowed:
+                    narrowed.append(c)
+        conjs = narrowed
+    return tuple(" ∩ ".join(c) for c in conjs)
+
+
+def effective_scope(chain: tuple[Grant, ...]) -> str | None:
+    """The environment the chain confines to (a child keeps its parent's)."""
+    return next((g.scope for g in chain if g.scope), None)
+
+
+def describe(principal: TokenPrincipal) -> str:
+    """One line for people: the effective scope, grants and expiry of a token."""
+    chain = principal.chain
+    allow = effective_allow(chain)
+    scope = effective_scope(chain)
+    if allow is None:
+        grants = "no API grants"
+    elif not allow:
+        grants = "allow nothing (its grants and its parent's do not overlap)"
+    else:
+        grants = "allow " + ", ".join(allow)
+        if not all(g.allow for g in chain):
+            grants += (" (on /v1/actions; no API calls through the proxy: a token in its "
+                       "chain carries no grants)")
+    left = principal.expires_at - time.time()
+    return (f"scope {scope or 'any environment'}, {grants}, expires in "
+            f"{_duration(left)}")
+
+
+def _duration(seconds: float) -> str:
+    if seconds <= 0:
+        return "0s (expired)"
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.1f}h"
+
+
 def issue(store: Store, ledger: Ledger, agent: str, scope: str | None, allow: list[str],
           ttl: float, owner: str | None = None, issued_by: str = "cli",
           parent_id: str | None = None) -> tuple[str, str]:
@@ -260,17 +377,38 @@ def revoke(store: Store, ledger: Ledger, token_id: str, by: str = "cli") -> int:
 
 
 def listing(store: Store, include_dead: bool = False) -> list[dict[str, Any]]:
+    """Every token (live ones only, unless ``include_dead``). ``allow`` is what the
+    token itself was given; ``effective_allow`` and ``effective_scope`` what its whole
+    chain lets through (an attenuated child never shows wider than its parent), and
+    ``state`` is ``revoked`` or ``expired`` when any ancestor is."""
     now = time.time()
     with store.read() as conn:
         rows = conn.execute(select(agent_tokens).order_by(agent_tokens.c.created_at)
                             ).mappings().all()
+    by_id = {r["id"]: r for r in rows}
     out = []
     for r in rows:
-        state = "revoked" if r["revoked"] else ("expired" if r["expires_at"] < now else "live")
+        chain: list[Any] = [r]
+        while chain[-1]["parent_id"] and len(chain) < MAX_CHAIN:
+            parent = by_id.get(chain[-1]["parent_id"])
+            if parent is None:
+                break
+            chain.append(parent)
+        if any(link["revoked"] for link in chain):
+            state = "revoked"
+        elif any(link["expires_at"] < now for link in chain):
+            state = "expired"
+        else:
+            state = "live"
         if state != "live" and not include_dead:
             continue
+        grants = tuple(_grant(link) for link in chain)
+        effective = effective_allow(grants)
         out.append({"id": r["id"], "agent": r["agent"], "scope": r["scope"],
                     "allow": json.loads(r["allow"]) if r["allow"] else [],
+                    "effective_scope": effective_scope(grants),
+                    "effective_allow": list(effective) if effective is not None else [],
                     "owner": r["owner"], "parent": r["parent_id"], "state": state,
-                    "created_at": r["created_at"], "expires_at": r["expires_at"]})
+                    "created_at": r["created_at"],
+                    "expires_at": min(float(link["expires_at"]) for link in chain)})
     return out

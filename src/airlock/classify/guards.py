@@ -13,7 +13,7 @@ import os
 
 from airlock.action import Risk, Target
 from airlock.classify.command import ClassifyContext, SimpleCommand, Word
-from airlock.paths import within
+from airlock.paths import NO_WORKSPACE, within
 
 # Hook settings of the agent tools Airlock guards, relative to a project or the home dir.
 HOOK_SETTINGS = (
@@ -142,7 +142,7 @@ def is_secret_file(path: str, extra: tuple[str, ...] = ()) -> bool:
 def guard_paths(ctx: ClassifyContext) -> list[str]:
     """Absolute paths (and dirs) an agent may never write."""
     out: list[str] = []
-    for root in {ctx.cwd, ctx.home, ctx.workspace()}:
+    for root in {ctx.cwd, ctx.home, ctx.workspace()} - {NO_WORKSPACE}:
         for rel in (*HOOK_SETTINGS, *GUARD_NAMES):
             out.append(os.path.join(root, rel))
     if ctx.config is not None:

@@ -12,6 +12,9 @@ from tests.support import decide
 @pytest.mark.parametrize("command", [
     "airlock approve 42", "airlock reject 42", "airlock abort 42",
     "airlock admin create mallory", "airlock token issue --agent me --scope production",
+    "airlock admin list --as alice", "airlock admin remove alice --as mallory",
+    "airlock admin reset-totp alice --as mallory",
+    "AIRLOCK_PASSWORD=x AIRLOCK_TOTP=1 airlock admin reset-totp alice --as alice",
     "airlock hook uninstall claude-code", "airlock daemon --stop", "airlock secret add x",
     "sudo airlock approve 42", "bash -c 'airlock approve 42'", "airlock frobnicate",
 ])

@@ -15,9 +15,15 @@ import re
 from collections.abc import Sequence
 
 from airlock.action import Risk, Target
-from airlock.classify.command import ClassifyContext, SimpleCommand, Word, split_options
+from airlock.classify.command import (
+    UNKNOWN_CWD,
+    ClassifyContext,
+    SimpleCommand,
+    Word,
+    split_options,
+)
 from airlock.classify.packs import Pack, Rule, rule
-from airlock.paths import workspace_root
+from airlock.paths import repository_root
 
 # git's global options that take a value (they come before the subcommand)
 GLOBAL_VALUE = frozenset(
@@ -193,7 +199,7 @@ class GitPack(Pack):
     def base_locator(
         self, cmd: SimpleCommand, options: dict[str, list[Word | None]], ctx: ClassifyContext
     ) -> tuple[str, str]:
-        root = workspace_root(_worktree(cmd, ctx), ctx.home)
+        root = _repository(cmd, ctx)
         return root, f"git:repo:{root}"
 
     def classify(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
@@ -274,7 +280,22 @@ class GitPack(Pack):
             tool="git",
             locator=loc,
             detail=detail,
+            unresolved=name == UNKNOWN_REPO,
         )
+
+
+UNKNOWN_REPO = "$?"  # after `cd "$X"`: a repository somewhere Airlock cannot know
+
+
+def _repository(cmd: SimpleCommand, ctx: ClassifyContext) -> str:
+    """The work tree the command runs on, by its real path: the git repository
+    containing it, else the directory itself (even where no workspace may be, e.g. the
+    home dir or ``/``: resolve puts those outside the workspace). ``$?`` when an earlier
+    ``cd`` went somewhere unknown."""
+    where = _worktree(cmd, ctx)
+    if where.startswith(UNKNOWN_CWD):
+        return UNKNOWN_REPO
+    return repository_root(where)
 
 
 def _discards_files(
@@ -330,7 +351,7 @@ def _exec_config(cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
         if not w.text.startswith("-"):
             rest = [a for a in args[i + 1 :] if not a.text.startswith("-")]
             if w.text == "config" and len(rest) > 1 and EXEC_KEYS.match(rest[0].text):
-                root = workspace_root(_worktree(cmd, ctx), ctx.home)
+                root = _repository(cmd, ctx)
                 out.append(Target(kind="repository", name=root, verb="git.config.exec",
                                   risk=Risk.DESTRUCTIVE, tool="git", locator=f"git:repo:{root}",
                                   detail=f"sets {rest[0].text}, which git runs as a command"))
