@@ -93,14 +93,12 @@ def run_check(argv: list[str], stdin: IO[str], stdout: IO[str], stderr: IO[str],
         stderr.write("airlock check: no command given\n" + HELP)
         return EXIT_USAGE
     try:
-        from airlock.classify.packs import PackError
         from airlock.config import ConfigError
         from airlock.pipeline import checker_for
-        from airlock.policy.engine import PolicyError
 
         try:
             checker = checker_for(args.config, cwd, environ)
-        except (ConfigError, PolicyError, PackError) as exc:
+        except ConfigError as exc:  # PolicyError and PackError are ConfigErrors
             stderr.write(f"airlock check: {exc}\n")
             return EXIT_USAGE
         for warning in checker.config.warnings:

@@ -114,13 +114,11 @@ def config_check(config_path: str | None) -> None:
 
 
 def _load(fn, arg):  # type: ignore[no-untyped-def]
-    from airlock.classify.packs import PackError
     from airlock.config import ConfigError
-    from airlock.policy.engine import PolicyError
 
     try:
         return fn(arg) if arg is not None else fn(None)
-    except (ConfigError, PolicyError, PackError) as exc:
+    except ConfigError as exc:  # PolicyError and PackError are ConfigErrors
         click.echo(f"airlock: {exc}", err=True)
         sys.exit(2)
 

@@ -268,10 +268,8 @@ def exec_cmd(scope: str | None, timeout: float, config_path: str | None,
 def _exec(text: str, run_argv: list[str], scope: str | None, timeout: float,
           config_path: str | None) -> int:
     from airlock.action import Action
-    from airlock.classify.packs import PackError
     from airlock.config import ConfigError
     from airlock.pipeline import checker_for
-    from airlock.policy.engine import PolicyError
     from airlock.system import PinError, load_pin
 
     cwd = os.getcwd()
@@ -284,7 +282,7 @@ def _exec(text: str, run_argv: list[str], scope: str | None, timeout: float,
         return _exec_system(pin, text, run_argv, scope, timeout)
     try:
         checker = checker_for(config_path, cwd)
-    except (ConfigError, PolicyError, PackError) as exc:
+    except ConfigError as exc:  # PolicyError and PackError are ConfigErrors
         click.echo(f"airlock exec: {exc}", err=True)
         return EXIT_USAGE
     action = Action(command=text, kind="shell", scope=scope,

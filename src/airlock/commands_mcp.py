@@ -35,9 +35,7 @@ def _config_error(exc: Exception) -> None:
 def proxy(config_path: str | None, url: str | None, name: str | None, timeout: float | None,
           command: tuple[str, ...]) -> None:
     """Guard another MCP server: airlock mcp proxy [--url URL] -- COMMAND [ARGS]..."""
-    from airlock.classify.packs import PackError
     from airlock.config import ConfigError
-    from airlock.policy.engine import PolicyError
 
     argv = list(command)
     if argv[:1] == ["--"]:
@@ -50,7 +48,7 @@ def proxy(config_path: str | None, url: str | None, name: str | None, timeout: f
 
     try:
         code = main(config_path, argv or None, url, name, timeout)
-    except (ConfigError, PolicyError, PackError) as exc:
+    except ConfigError as exc:  # PolicyError and PackError are ConfigErrors
         _config_error(exc)
         return
     sys.exit(code)
@@ -64,14 +62,12 @@ def proxy(config_path: str | None, url: str | None, name: str | None, timeout: f
 def serve(config_path: str | None, http: bool, host: str, port: int) -> None:
     """Serve Airlock-guarded tools: run_sql, run_command, http_request, request_status,
     describe_target."""
-    from airlock.classify.packs import PackError
     from airlock.config import ConfigError
     from airlock.intake.mcp.server import main
-    from airlock.policy.engine import PolicyError
 
     try:
         code = main(config_path, http=http, host=host, port=port)
-    except (ConfigError, PolicyError, PackError) as exc:
+    except ConfigError as exc:  # PolicyError and PackError are ConfigErrors
         _config_error(exc)
         return
     sys.exit(code)

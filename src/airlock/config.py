@@ -54,7 +54,14 @@ SECTION_KEYS: dict[str, frozenset[str]] = {
 
 
 class ConfigError(ValueError):
-    """An invalid configuration. The message names the file (and line when known)."""
+    """An invalid configuration. The message names the file (and line when known).
+
+    The family every "fix your configuration" error belongs to (the CLI exits 2 on any):
+
+        ConfigError                 airlock.toml itself (this module, hold/settings.py, …)
+         ├── PolicyError            a policy file that does not parse (policy/engine.py)
+         └── PackError              a pack definition that makes no sense (classify/packs)
+    """
 
 
 @dataclass(frozen=True, slots=True)

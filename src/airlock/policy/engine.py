@@ -26,14 +26,14 @@ from importlib import resources as importlib_resources
 from typing import Any
 
 from airlock.action import Assessment, Decision, Risk, Target
-from airlock.config import Config
+from airlock.config import Config, ConfigError
 
 _ORDER = {"allow": 0, "hold": 1, "deny": 2}
 _PLACEHOLDER = re.compile(r"\{(name|kind|env|scope|verb|risk|detail|flags|tool)\}")
 
 
-class PolicyError(ValueError):
-    """A policy file that does not parse. The message names the file and line."""
+class PolicyError(ConfigError):
+    """A policy file that does not parse: a configuration error naming file and line."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,10 +20,11 @@ from typing import Any
 
 from airlock.action import Risk, Target
 from airlock.classify.command import ClassifyContext, SimpleCommand, Word, split_options
+from airlock.config import ConfigError
 
 
-class PackError(ValueError):
-    """A pack definition (built-in or from config) is invalid."""
+class PackError(ConfigError):
+    """A pack definition (built-in or from config) is invalid: a configuration error."""
 
 
 @dataclass(frozen=True, slots=True)
