@@ -79,14 +79,16 @@ def _config_keys() -> list[str]:
     """``[section] key`` for every key the config readers declare."""
     from airlock.config import SECTION_KEYS
 
-    return sorted(f"{section}.{key}" for section, keys in SECTION_KEYS.items()
+    return sorted(f"{section}:{key}" for section, keys in SECTION_KEYS.items()
                   for key in keys)
 
 
 @pytest.mark.parametrize("key", _config_keys())
 def test_every_config_key_is_in_the_configuration_doc(key: str) -> None:
-    section, name = key.split(".", 1)
+    section, name = key.split(":", 1)
     text = _text(DOCS / "configuration.md", DOCS / "serve.md", DOCS / "safety-net.md",
                  DOCS / "broker.md", DOCS / "integrations" / "mcp.md")
-    assert re.search(rf"^\s*#?\s*{re.escape(name)}\s*=", text, re.M) or f"`{name}`" in text, \
+    table = rf"\[\[?{re.escape(section)}\.{re.escape(name)}\]"  # [[mcp.tools]], [a.b]
+    assert (re.search(rf"^\s*#?\s*{re.escape(name)}\s*=", text, re.M) or f"`{name}`" in text
+            or re.search(table, text)), \
         f"no doc shows the key {name!r} of [{section}]"

@@ -39,9 +39,10 @@ PRODUCTION_NAMES = frozenset({"production", "prod", "live", "prd"})
 BUILTIN_ENVS = frozenset({"workspace", "temp", "unknown"})
 
 
-# Every key each core section of airlock.toml takes, declared once: the parser rejects
-# anything else (naming file and line), and tests/test_docs.py checks each is documented.
-# ([environments.NAME] bodies are "environments"; [[resources]] tables "resources".)
+# Every key each section of airlock.toml takes, declared once, whichever module reads the
+# section: its reader rejects anything else with :func:`unknown_key` (naming file and
+# line), and tests/test_docs.py checks each is documented. ([environments.NAME] bodies
+# are "environments", [[resources]] tables "resources", [[mcp.tools]] "mcp.tools".)
 SECTION_KEYS: dict[str, frozenset[str]] = {
     "agent": frozenset({"name", "scope"}),
     "airlock": frozenset({"data_dir"}),
@@ -50,7 +51,26 @@ SECTION_KEYS: dict[str, frozenset[str]] = {
                             "protected", "tags", "description"}),
     "policy": frozenset({"files", "defaults"}),
     "secrets": frozenset({"files"}),
+    # broker/providers.py
+    "providers": frozenset({"name", "pack", "api", "upstream", "secret", "auth_header",
+                            "auth_scheme", "graphql_path", "operations", "fields",
+                            "discover", "volume_backup"}),
+    # classify/mcp.py
+    "mcp": frozenset({"max_argument_bytes", "expose", "hide", "read_only", "tools",
+                      "databases"}),
+    "mcp.tools": frozenset({"match", "server", "as", "argument", "arguments", "op",
+                            "dialect", "database", "risk", "verb"}),
 }
+
+
+def unknown_key(body: dict[str, Any], section: str) -> str | None:
+    """The first key of ``body`` that ``section`` does not declare, as an error message
+    (``unknown key 'x' (expected one of …)``), or None. One check for every reader."""
+    allowed = SECTION_KEYS[section]
+    for key in body:
+        if key not in allowed:
+            return f"unknown key {key!r} (expected one of {', '.join(sorted(allowed))})"
+    return None
 
 
 class ConfigError(ValueError):
@@ -348,7 +368,7 @@ def parse_config(data: dict[str, Any], path: str, text: str = "",
     base = os.path.dirname(path)
 
     agent = _table(data, "agent", err)
-    _only(agent, SECTION_KEYS["agent"], "[agent]", err)
+    _only(agent, "agent", "[agent]", err)
     cfg.agent = _str(agent, "name", "agent", "[agent]", err)
     scope = agent.get("scope")
     if scope is not None and not isinstance(scope, str):
@@ -356,7 +376,7 @@ def parse_config(data: dict[str, Any], path: str, text: str = "",
     cfg.scope = scope or None
 
     airlock = _table(data, "airlock", err)
-    _only(airlock, SECTION_KEYS["airlock"], "[airlock]", err)
+    _only(airlock, "airlock", "[airlock]", err)
     if "data_dir" in airlock:
         cfg.data_dir = os.path.abspath(os.path.join(base, _str(airlock, "data_dir", "",
                                                                "[airlock]", err)))
@@ -365,7 +385,7 @@ def parse_config(data: dict[str, Any], path: str, text: str = "",
     for name, body in envs.items():
         if not isinstance(body, dict):
             raise err(f"[environments.{name}] must be a table", name)
-        _only(body, SECTION_KEYS["environments"], f"[environments.{name}]", err)
+        _only(body, "environments", f"[environments.{name}]", err)
         if name in BUILTIN_ENVS and name != "unknown":
             pass  # users may re-declare workspace/temp to change their meaning
         production = body.get("production", name.lower() in PRODUCTION_NAMES)
@@ -385,7 +405,7 @@ def parse_config(data: dict[str, Any], path: str, text: str = "",
         where = f"[[resources]] #{i + 1}"
         if not isinstance(body, dict):
             raise err(f"{where} must be a table", "[[resources]]")
-        _only(body, SECTION_KEYS["resources"], where, err)
+        _only(body, "resources", where, err)
         name = _str(body, "name", "", where, err)
         if not name:
             raise err(f"{where} needs a name", "[[resources]]")
@@ -419,7 +439,7 @@ def parse_config(data: dict[str, Any], path: str, text: str = "",
         cfg.resources.append(res)
 
     policy = _table(data, "policy", err)
-    _only(policy, SECTION_KEYS["policy"], "[policy]", err)
+    _only(policy, "policy", "[policy]", err)
     cfg.default_policies = _bool(policy, "defaults", "[policy]", err, default=True)
     for pattern in _strs(policy, "files", "[policy]", err):
         full = os.path.join(base, os.path.expanduser(pattern))
@@ -439,7 +459,7 @@ def parse_config(data: dict[str, Any], path: str, text: str = "",
                           f"pack #{i + 1} {p.get('name', '')!r}"})
 
     secrets = _table(data, "secrets", err)
-    _only(secrets, SECTION_KEYS["secrets"], "[secrets]", err)
+    _only(secrets, "secrets", "[secrets]", err)
     cfg.secret_files = [os.path.abspath(os.path.join(base, os.path.expanduser(f)))
                         for f in _strs(secrets, "files", "[secrets]", err)]
 
@@ -462,12 +482,11 @@ def _table(data: dict[str, Any], key: str, err: Any) -> dict[str, Any]:
     return value
 
 
-def _only(body: dict[str, Any], allowed: frozenset[str] | set[str], where: str,
-          err: Any) -> None:
-    for key in body:
-        if key not in allowed:
-            raise err(f"{where}: unknown key {key!r} (expected one of "
-                      f"{', '.join(sorted(allowed))})", key)
+def _only(body: dict[str, Any], section: str, where: str, err: Any) -> None:
+    problem = unknown_key(body, section)
+    if problem is not None:
+        key = next(k for k in body if k not in SECTION_KEYS[section])
+        raise err(f"{where}: {problem}", key)
 
 
 def _str(body: dict[str, Any], key: str, default: str, where: str, err: Any) -> str:

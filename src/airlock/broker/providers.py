@@ -56,7 +56,7 @@ from airlock.classify.graphql import (
     parse_operations,
     shown_value,
 )
-from airlock.config import ConfigError
+from airlock.config import ConfigError, unknown_key
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 HTTP_METHODS = {"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"}
@@ -268,15 +268,13 @@ def parse(items: Any, path: str = "airlock.toml") -> dict[str, Provider]:
         return out
     if not isinstance(items, list):
         raise ConfigError(f"{path}: [[providers]] must be an array of tables")
-    allowed = {"name", "pack", "api", "upstream", "secret", "auth_header", "auth_scheme",
-               "graphql_path", "operations", "fields", "discover", "volume_backup"}
     for i, body in enumerate(items):
         where = f"{path}: [[providers]] #{i + 1}"
         if not isinstance(body, dict):
             raise ConfigError(f"{where} must be a table")
-        extra = sorted(set(body) - allowed)
-        if extra:
-            raise ConfigError(f"{where}: unknown key {extra[0]!r}")
+        problem = unknown_key(body, "providers")
+        if problem:
+            raise ConfigError(f"{where}: {problem}")
         name = _str(body, "name", where)
         if not NAME_RE.match(name):
             raise ConfigError(f"{where}: name must be lower-case letters, digits, - _")

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airlock.action import Action, Risk, Target
-from airlock.config import Config, ConfigError
+from airlock.config import SECTION_KEYS, Config, ConfigError, unknown_key
 
 if TYPE_CHECKING:
     from airlock.classify.command import ClassifyContext
@@ -207,11 +207,9 @@ def parse_mcp(section: Any, path: str, text: str = "") -> McpConfig:
     out = McpConfig(path=path)
     if not isinstance(section, dict):
         raise err("[mcp] must be a table", "mcp")
-    known = {"max_argument_bytes", "expose", "hide", "read_only", "tools", "databases"}
-    for key in section:
-        if key not in known:
-            raise err(f"[mcp]: unknown key {key!r} (expected one of "
-                      f"{', '.join(sorted(known))})", key)
+    problem = unknown_key(section, "mcp")
+    if problem:
+        raise err(f"[mcp]: {problem}", next(k for k in section if k not in SECTION_KEYS["mcp"]))
     limit = section.get("max_argument_bytes", DEFAULT_MAX_ARGUMENT_BYTES)
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
         raise err("[mcp] max_argument_bytes must be a positive integer", "max_argument_bytes")
@@ -242,12 +240,10 @@ def _globs(value: Any, where: str, err: Any) -> tuple[str, ...]:
 
 
 def _tool_pack(body: dict[str, Any], where: str, err: Any, base: str) -> ToolPack:
-    allowed = {"match", "server", "as", "argument", "arguments", "op", "dialect", "database",
-               "risk", "verb"}
-    for key in body:
-        if key not in allowed:
-            raise err(f"{where}: unknown key {key!r} (expected one of "
-                      f"{', '.join(sorted(allowed))})", key)
+    problem = unknown_key(body, "mcp.tools")
+    if problem:
+        raise err(f"{where}: {problem}",
+                  next(k for k in body if k not in SECTION_KEYS["mcp.tools"]))
     for key in ("match", "server", "as", "argument", "op", "dialect", "database", "verb"):
         if key in body and not isinstance(body[key], str):
             raise err(f"{where}: {key} must be a string", key)
