@@ -2,34 +2,9 @@
 
 A built-in pack describes a Railway-style GraphQL API (the root fields of
 :mod:`airlock.classify.packs.railway`, discovery queries, the volume backup endpoint).
-Users describe other APIs, REST or GraphQL, in ``airlock.toml``::
-
-    [[providers]]
-    name = "railway"                       # the proxy path: /proxy/railway/...
-    pack = "railway"                       # start from a built-in pack
-    upstream = "https://backboard.railway.app"
-    secret = "railway"                     # the stored credential (airlock secret add)
-
-    [[providers]]
-    name = "acme"
-    api = "rest"                           # or "graphql"
-    upstream = "https://api.acme.dev"
-    auth_header = "Authorization"          # default; auth_scheme = "Bearer" ("" for none)
-    [[providers.operations]]               # REST: method + path template
-    method = "DELETE"
-    path = "/v1/databases/{id}"
-    kind = "database"
-    risk = "catastrophic"
-    name = "databaseDelete"
-    [[providers.fields]]                   # GraphQL: root field → kind, risk, id argument
-    field = "dbDelete"
-    kind = "database"
-    risk = "catastrophic"
-    id = "input.id"
-    [providers.discover.database]          # how to ask the API for a target's environment
-    method = "GET"
-    path = "/v1/databases/{id}"
-    env = "environment.name"               # dotted path into the JSON answer
+Users describe other APIs, REST or GraphQL, with ``[[providers]]`` in Airlock's own
+``airlock.toml``: the format, key by key, is in docs/broker.md (its keys are declared in
+``config.SECTION_KEYS``, and tests/test_docs.py keeps the two together).
 
 Unknown calls are rated by their shape (GET reads, DELETE destroys, a mutation whose
 name says delete is destructive) and never allowed by a token pattern that does not
