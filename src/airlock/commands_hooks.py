@@ -280,6 +280,12 @@ def _exec(text: str, run_argv: list[str], scope: str | None, timeout: float,
         return EXIT_INTERNAL
     if pin is not None:
         return _exec_system(pin, text, run_argv, scope, timeout)
+    from airlock.settings import default_home
+    from airlock.system import single_user_notice
+
+    notice = single_user_notice(default_home(), "exec")
+    if notice:
+        click.echo(f"airlock exec: note: {notice}", err=True)
     try:
         checker = checker_for(config_path, cwd)
     except ConfigError as exc:  # PolicyError and PackError are ConfigErrors

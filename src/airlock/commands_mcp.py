@@ -46,6 +46,7 @@ def proxy(config_path: str | None, url: str | None, name: str | None, timeout: f
         sys.exit(2)
     from airlock.intake.mcp.proxy import main
 
+    _notice()
     try:
         code = main(config_path, argv or None, url, name, timeout)
     except ConfigError as exc:  # PolicyError and PackError are ConfigErrors
@@ -65,12 +66,23 @@ def serve(config_path: str | None, http: bool, host: str, port: int) -> None:
     from airlock.config import ConfigError
     from airlock.intake.mcp.server import main
 
+    _notice()
     try:
         code = main(config_path, http=http, host=host, port=port)
     except ConfigError as exc:  # PolicyError and PackError are ConfigErrors
         _config_error(exc)
         return
     sys.exit(code)
+
+
+def _notice() -> None:
+    """Single-user mode says so, once per data dir (stderr: stdio MCP speaks on stdout)."""
+    from airlock.settings import default_home
+    from airlock.system import single_user_notice
+
+    notice = single_user_notice(default_home(), "mcp")
+    if notice:
+        click.echo(f"airlock mcp: note: {notice}", err=True)
 
 
 def register(cli: click.Group) -> None:
