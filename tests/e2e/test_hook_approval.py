@@ -189,6 +189,8 @@ def start_exec(stack: Stack, token: str, command: str, ws: Path,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     line = proc.stderr.readline()
+    while line.startswith("airlock exec: note:"):  # the single-user notice, said once
+        line = proc.stderr.readline()
     m = re.search(r"held as request ([0-9a-f]+)", line)
     if not m:
         proc.kill()
