@@ -3,44 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from airlock.protect import ProtectError
 from airlock.protect.manifest import Blob, Manifest
+from airlock.protect.stores.base import CHUNK, Progress, Store, read_chunks
+
+__all__ = ["CHUNK", "Progress", "Store", "open_store", "put_file", "read_chunks", "seal",
+           "verify_blob"]
 
 if TYPE_CHECKING:
     from airlock.protect.settings import ProtectSettings
-
-Progress = Callable[[int], None]  # called with bytes done so far
-CHUNK = 1 << 20
-
-
-class Store(Protocol):
-    kind: str
-
-    def location(self) -> str: ...
-    def put_stream(self, src: IO[bytes], progress: Progress | None = None) -> Blob: ...
-    def open_blob(self, sha256: str) -> IO[bytes]: ...
-    def has_blob(self, sha256: str) -> bool: ...
-    def commit_manifest(self, manifest: Manifest) -> None: ...
-    def manifests(self) -> list[Manifest]: ...
-    def get_manifest(self, snapshot_id: str) -> Manifest: ...
-    def delete_manifest(self, snapshot_id: str) -> None: ...
-    def collect_garbage(self) -> int: ...
 
 
 def put_file(store: Store, path: str, progress: Progress | None = None) -> Blob:
     with open(path, "rb") as fh:
         return store.put_stream(fh, progress)
-
-
-def read_chunks(fh: IO[bytes]) -> Iterator[bytes]:
-    while True:
-        chunk = fh.read(CHUNK)
-        if not chunk:
-            return
-        yield chunk
 
 
 def verify_blob(store: Store, blob: Blob) -> bool:

@@ -22,7 +22,7 @@ from typing import IO, Any
 from airlock.protect import ProtectError, StoreFull, StoreUnwritable
 from airlock.protect.manifest import Blob, Manifest
 from airlock.protect.settings import ProtectSettings
-from airlock.protect.stores import Progress, read_chunks
+from airlock.protect.stores.base import Progress, read_chunks
 
 
 class S3Store:
