@@ -13,16 +13,27 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
+    from airlock.config import Config
     from airlock.protect.engine import Protector
+
+
+def _config(config_path: str | None) -> Config:
+    from airlock.config import ConfigError, load_config
+
+    try:
+        return load_config(config_path)
+    except ConfigError as exc:
+        click.echo(f"airlock: {exc}", err=True)
+        sys.exit(2)
 
 
 def _protector(config_path: str | None) -> Protector:
-    from airlock.config import ConfigError, load_config
+    from airlock.config import ConfigError
     from airlock.protect.engine import Protector
     from airlock.protect.settings import load
 
+    cfg = _config(config_path)
     try:
-        cfg = load_config(config_path)
         return Protector(load(cfg.data_dir, cfg.path))
     except ConfigError as exc:
         click.echo(f"airlock: {exc}", err=True)
@@ -62,18 +73,47 @@ def register(cli: click.Group) -> None:
     @click.argument("request_id")
     @click.option("--to", "to", help="restore here instead of the original name")
     @click.option("--force", is_flag=True, help="git: overwrite changes made after the snapshot")
+    @click.option("--database", "database", default=None, metavar="URL",
+                  help="the ledger's database (as for `airlock serve`)")
     @click.option("--config", "config_path", help="airlock.toml to use")
-    def undo(request_id: str, to: str | None, force: bool, config_path: str | None) -> None:
+    def undo(request_id: str, to: str | None, force: bool, database: str | None,
+             config_path: str | None) -> None:
         """Bring back what REQUEST_ID destroyed: from quarantine when possible, else from
-        its snapshot. Refuses to overwrite anything that exists now under the same name."""
+        its snapshot. Refuses to overwrite anything that exists now under the same name
+        (exit 4). Each step is recorded in the ledger (`undone`). Undoing it again changes
+        nothing, says when it was undone, and exits 0."""
+        from airlock.protect.record import Recorder
+
+        cfg = _config(config_path)
         p = _protector(config_path)
+        recorder, why = Recorder.open(cfg.data_dir, cfg.path, database)
+        steps: list[dict[str, object]] = []
+        unrecorded: list[str] = []
+
+        def record(step: dict[str, object]) -> None:
+            steps.append(step)
+            if recorder is None:
+                return
+            try:
+                recorder.append("undone", request_id, {**step, "force": force})
+            except Exception as exc:  # noqa: BLE001 - it is undone; say it is unrecorded
+                unrecorded.append(f"{type(exc).__name__}: {exc}"[:300])
+
         try:
-            for line in p.undo(request_id, to, force):
+            for line in p.undo(request_id, to, force, on_step=record):
                 click.echo(line)
         except RestoreRefused as exc:
             _fail(exc, 4)
         except ProtectError as exc:
             _fail(exc)
+        finally:
+            if recorder is not None:
+                recorder.close()
+            if steps and recorder is None:
+                click.echo(f"airlock: not in the ledger: {why} (the protect journal keeps "
+                           "it)", err=True)
+            for problem in unrecorded:
+                click.echo(f"airlock: not in the ledger: {problem}", err=True)
 
     @cli.command()
     @click.option("--request", "request_id", help="only this request's snapshots")
@@ -122,13 +162,16 @@ def register(cli: click.Group) -> None:
         """Probe the trust boundary (who could switch Airlock off, per agent tool whether
         its hook could be removed or bypassed), then the safety net (the store's
         independence; the newest snapshot of each kind restored into a scratch place with
-        its checksums compared). Exit 1 on any finding; each says what fixes it."""
+        its checksums compared). Each line is ok, warn (e.g. a store that is not independent
+        while require_independent = "never") or FAIL; exit 1 on any FAIL; each warning and
+        failure says what fixes it."""
         import os
 
         from airlock import boundary
         from airlock.system import PinError, drop_to_service, load_pin
 
-        results = boundary.checks()
+        results = [("trust boundary", "ok" if ok else "fail", text)
+                   for ok, text in boundary.checks()]
         try:
             pin = load_pin()
         except PinError:
@@ -136,16 +179,20 @@ def register(cli: click.Group) -> None:
         if pin is not None and os.geteuid() == 0:
             drop_to_service(pin)  # the safety net's probes must leave the service's files
         if pin is not None and os.geteuid() != pin.uid:
-            results.append((False, "safety net: run `sudo airlock doctor` to probe it"))
+            results.append(("safety net", "fail",
+                            "safety net: run `sudo airlock doctor` to probe it"))
         else:
-            results += _protector(config_path).doctor()
+            results += [("safety net", level, text)
+                        for level, text in _protector(config_path).checkup()]
         if as_json:
-            click.echo(json.dumps([{"ok": ok, "check": text} for ok, text in results],
+            click.echo(json.dumps([{"ok": level != "fail", "level": level, "part": part,
+                                    "check": text} for part, level, text in results],
                                   indent=1))
         else:
-            for ok, text in results:
-                click.echo(f"{'ok  ' if ok else 'FAIL'}  {text}")
-        sys.exit(0 if all(ok for ok, _ in results) else 1)
+            shown = {"ok": "ok  ", "warn": "warn"}
+            for _part, level, text in results:
+                click.echo(f"{shown.get(level, 'FAIL')}  {text}")
+        sys.exit(0 if all(level != "fail" for _p, level, _t in results) else 1)
 
     @cli.command()
     @click.option("--request", "request_id", help="only this request's quarantine")

@@ -56,6 +56,7 @@ KINDS = (
     "submitted", "decided", "held", "approval", "approved", "rejected", "aborted", "ready",
     "expired", "execution-claimed", "failed", "token-issued", "human-created", "login",
     "login-failed", "server-started", "server-stopped", "tamper-detected",
+    "claiming", "quarantined", "undone",
 )
 # Entries after which a request can never be claimed (again).
 CLOSING = ("execution-claimed", "aborted", "rejected", "expired", "failed", "tamper-detected")

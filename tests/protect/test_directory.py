@@ -120,10 +120,17 @@ def test_doctor_restores_newest_snapshot_and_reports_same_device(
     (ws / "data").mkdir()
     make_tree(ws / "data")
     p.protect(targets("rm -rf data", cwd=ws), "req8")
-    results = p.doctor()
-    text = "\n".join(f"{ok} {t}" for ok, t in results)
-    assert "True directory: snapshot" in text and "tree checksum matches" in text
-    assert "False independence:" in text and "same device" in text
+    results = p.checkup()
+    text = "\n".join(f"{level} {t}" for level, t in results)
+    assert "ok directory: snapshot" in text and "tree checksum matches" in text
+    # require_independent = "never": named, with what fixes it, but only a warning
+    [same] = [t for level, t in results if "same device" in t]
+    assert ("warn", same) in results and "Fix: put the store on another disk" in same
+    assert all(ok for ok, _ in p.doctor())
+    # "always" (or "production"): the claims it refuses make it a failure
+    strict = Protector(parse({"require_independent": "always"}, str(data_dir)))
+    assert any(level == "fail" and "same device" in t and "Fix:" in t
+               for level, t in strict.checkup())
 
 
 def test_independence_required_refuses_the_snapshot(ws: Path, data_dir: Path) -> None:
@@ -157,3 +164,63 @@ def test_production_policy_requires_independence_only_for_production(
     out = p.protect([staging], "stg1")
     assert out[0]["snapshot"] and "same device" in out[0]["independence"][0]  # warned
     assert p.plan([prod])[0]["independence_required"] is True
+
+
+def _git_status(ws: Path) -> str:
+    import subprocess
+
+    return subprocess.run(["git", "-C", str(ws), "status", "--porcelain",
+                           "--untracked-files=all"], check=True, capture_output=True,
+                          text=True).stdout
+
+
+@pytest.mark.parametrize("where", ["data", "src/deep/data"])
+def test_quarantine_stays_out_of_the_git_work_tree_and_undo_leaves_no_dir(
+        ws: Path, protector: Protector, data_dir: Path, where: str) -> None:
+    """The quarantine is a rename to a place outside the work tree (never in `git
+    status`); undo moves it back and removes the quarantine dirs it emptied."""
+    data = ws / where
+    data.mkdir(parents=True)
+    make_tree(data)
+    before, status = hash_tree(str(data)), _git_status(ws)
+    out = protector.quarantine(targets(f"rm -rf {where}", cwd=ws), "rq1")
+    q = Path(out[-1]["quarantine"]["quarantine"])
+    assert not data.exists() and q.exists()
+    assert not q.is_relative_to(ws), q
+    assert os.stat(q).st_dev == os.stat(ws).st_dev  # a rename, not a copy
+    assert ".airlock-quarantine" not in _git_status(ws)
+    assert not any(p.name == ".airlock-quarantine" for p in ws.rglob("*"))
+    assert "moved" in protector.undo("rq1")[0]
+    assert hash_tree(str(data)) == before and _git_status(ws) == status
+    assert not q.parent.exists()  # the quarantine's own dir is gone, and so is the root
+    assert not (data_dir / "protect" / "quarantine").exists()
+
+
+def test_quarantine_beside_the_work_tree_when_the_data_dir_is_another_filesystem(
+        ws: Path, tmp_path: Path) -> None:
+    """The data dir on another filesystem (a rename there would be a copy): the quarantine
+    goes beside the work tree, on its filesystem, still outside it."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or os.stat(shm).st_dev == os.stat(ws).st_dev:
+        pytest.skip("no second filesystem (/dev/shm) on this machine")
+    import tempfile
+
+    home = Path(tempfile.mkdtemp(dir=shm, prefix="airlock-test-"))
+    try:
+        p = Protector(parse({"require_independent": "never"}, str(home)))
+        data = ws / "data"
+        data.mkdir()
+        make_tree(data)
+        before = hash_tree(str(data))
+        out = p.quarantine(targets("rm -rf data", cwd=ws), "rq2")
+        q = Path(out[-1]["quarantine"]["quarantine"])
+        assert q.parent.parent == ws.parent / ".airlock-quarantine", q
+        assert os.stat(q).st_dev == os.stat(ws).st_dev
+        assert ".airlock-quarantine" not in _git_status(ws)
+        p.undo("rq2")
+        assert hash_tree(str(data)) == before
+        assert not (ws.parent / ".airlock-quarantine").exists()
+    finally:
+        import shutil
+
+        shutil.rmtree(home, ignore_errors=True)

@@ -77,3 +77,36 @@ def test_undo_refuses_to_overwrite_new_work_and_doctor_restores(
         protector.undo("g3")
     results = protector.doctor()
     assert any(ok and "git: snapshot" in t and "matches" in t for ok, t in results), results
+
+
+def lstate(ws: Path) -> dict[str, str]:
+    """:func:`state`, with each symlink as its own target (never followed)."""
+    out = {}
+    for root, dirs, files in os.walk(ws):
+        dirs[:] = [d for d in dirs if d != ".git"]
+        for f in [*files, *(d for d in dirs if (Path(root) / d).is_symlink())]:
+            p = Path(root) / f
+            rel = str(p.relative_to(ws))
+            out[rel] = f"-> {os.readlink(p)}" if p.is_symlink() else p.read_text()
+    out["<index>"] = git(ws, "diff", "--cached")
+    out["<stash>"] = git(ws, "stash", "list", "--format=%H")
+    return out
+
+
+def test_undo_compares_a_symlink_itself_not_what_it_points_to(
+        ws: Path, protector: Protector) -> None:
+    """A work tree holding symlinks (to a directory, to a file, dangling) is undone: the
+    "changes made after the snapshot" check compares each link's own target (what git
+    stores), never the file or directory it points to."""
+    dirty_repo(ws)
+    os.symlink("src", ws / "src-link")  # a link to a directory
+    os.symlink("src/app.py", ws / "app-link")  # a link to a file
+    os.symlink("/nonexistent/elsewhere", ws / "dangling")
+    before = lstate(ws)
+    assert before["src-link"] == "-> src" and before["dangling"].startswith("-> /")
+    protector.protect(targets("git reset --hard", cwd=ws), "g4")
+    sh("git reset --hard", ws)
+    assert lstate(ws) != before
+    out = protector.undo("g4")
+    assert "restored work tree" in out[0], out
+    assert lstate(ws) == before

@@ -3,18 +3,25 @@
 Snapshot: every regular file is a content-addressed blob; a ``tree`` blob lists every
 entry with its type, mode, owner, mtime (ns), size, sha256 or symlink target. Restore is
 exact: contents, modes, symlinks, mtimes (and owners when running as root).
-Quarantine: a rename to ``<parent>/.airlock-quarantine/<request>-<name>`` -- the same
-filesystem, so it is instant whatever the size.
+Quarantine: a rename (never a copy: instant whatever the size) to a place on the same
+filesystem that is outside every git work tree, so it never shows in ``git status``: the
+data dir's ``protect/quarantine/``, else ``.airlock-quarantine/`` beside the outermost work
+tree holding the path, else the repository's own ``.git/airlock-quarantine/``; each
+quarantine gets a directory of its own there (``<request>-<ts>-XXXX/<name>``). Undo and
+purge remove the directories they emptied.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import io
 import json
 import os
+import shutil
 import stat
+import tempfile
 import time
 from typing import Any
 
@@ -24,7 +31,10 @@ from airlock.protect.manifest import Blob, Manifest, new_id
 from airlock.protect.nets import Context, fault, short
 from airlock.protect.stores import read_chunks, seal
 
-QUARANTINE = ".airlock-quarantine"
+QUARANTINE = ".airlock-quarantine"  # the directory beside a work tree
+# A rename into the candidate failed for one of these: try the next candidate.
+_NEXT_PLACE = {errno.EXDEV, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC,
+               errno.EINVAL, errno.ENOTDIR}
 
 
 def target_path(target: Target) -> str:
@@ -198,9 +208,19 @@ class DirectoryNet:
         if manifest.meta.get("absent"):
             return f"{manifest.name} did not exist before; nothing to undo"
         if os.path.lexists(dest):
+            if self._matches(dest, manifest):  # restored already (by an earlier undo)
+                return f"{dest} already matches snapshot {manifest.id}; nothing to do"
             raise RestoreRefused(f"{dest} exists now; refusing to overwrite it (use --to "
                                  "to restore elsewhere)")
         return f"restored {self.restore(ctx, manifest, dest)} from snapshot {manifest.id}"
+
+    @staticmethod
+    def _matches(path: str, manifest: Manifest) -> bool:
+        try:
+            return bool(manifest.meta.get("digest")) and hash_tree(path) == manifest.meta[
+                "digest"]
+        except OSError:
+            return False
 
     def verify_restore(self, ctx: Context, manifest: Manifest, scratch: str) -> str:
         if manifest.meta.get("absent"):
@@ -218,25 +238,103 @@ class DirectoryNet:
         path = target_path(target)
         if not os.path.lexists(path):
             return {"kind": self.kind, "skipped": f"{path} does not exist"}
-        qdir = os.path.join(os.path.dirname(path), QUARANTINE)
-        os.makedirs(qdir, mode=0o700, exist_ok=True)
-        qpath = os.path.join(qdir, f"{short(request)}-{int(time.time())}-"
-                                   f"{os.path.basename(path)}")
-        os.rename(path, qpath)  # same filesystem: atomic and instant
-        return {"kind": self.kind, "name": path, "quarantine": qpath, "at": time.time()}
+        tried = []
+        for qdir in quarantine_places(ctx.settings.journal_dir, path):
+            created = not os.path.isdir(qdir)
+            try:
+                os.makedirs(qdir, mode=0o700, exist_ok=True)
+                box = tempfile.mkdtemp(dir=qdir, prefix=f"{short(request)}-{int(time.time())}-")
+            except OSError as exc:
+                tried.append(f"{qdir}: {exc.strerror}")
+                continue
+            qpath = os.path.join(box, os.path.basename(path))
+            try:
+                os.rename(path, qpath)  # same filesystem: atomic and instant
+            except OSError as exc:
+                _remove_empty(box, qdir if created else None)
+                if exc.errno not in _NEXT_PLACE:
+                    raise
+                tried.append(f"{qdir}: {exc.strerror}")
+                continue
+            return {"kind": self.kind, "name": path, "quarantine": qpath, "qdir": qdir,
+                    "at": time.time()}
+        raise ProtectError(f"no place on the filesystem of {path} outside its git work tree "
+                           "could take its quarantine (" + "; ".join(tried) + ")")
 
     def unquarantine(self, ctx: Context, record: dict[str, Any], to: str | None) -> str:
         dest = to or record["name"]
+        src = record["quarantine"]
         if os.path.lexists(dest):
+            if not os.path.lexists(src):  # moved back already (by an earlier undo)
+                return f"{dest} is back already; nothing to do"
             raise RestoreRefused(f"{dest} exists now; refusing to overwrite it (use --to)")
-        os.rename(record["quarantine"], dest)
-        return f"moved {record['quarantine']} back to {dest}"
+        os.rename(src, dest)
+        _remove_empty(os.path.dirname(src), record.get("qdir"))
+        return f"moved {src} back to {dest}"
 
     def purge(self, ctx: Context, record: dict[str, Any]) -> str:
-        import shutil
+        q = record["quarantine"]
+        if os.path.isdir(q) and not os.path.islink(q):
+            shutil.rmtree(q, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(q)
+        _remove_empty(os.path.dirname(q), record.get("qdir"))
+        return f"purged {q}"
 
-        shutil.rmtree(record["quarantine"], ignore_errors=True)
-        return f"purged {record['quarantine']}"
+
+def _worktree_top(path: str) -> str | None:
+    """The nearest directory at or above ``path`` that is a git work tree's top, as git
+    finds it (never at or above a ``GIT_CEILING_DIRECTORIES`` entry)."""
+    ceilings = {os.path.abspath(c) for c in
+                os.environ.get("GIT_CEILING_DIRECTORIES", "").split(os.pathsep) if c}
+    d = os.path.abspath(path)
+    while d not in ceilings:
+        if os.path.lexists(os.path.join(d, ".git")):
+            return d
+        up = os.path.dirname(d)
+        if up == d:
+            return None
+        d = up
+    return None
+
+
+def quarantine_places(journal_dir: str, path: str) -> list[str]:
+    """Where the quarantine of ``path`` may go, best first: none inside a git work tree
+    (or inside ``path``). Whether it is the same filesystem, the rename itself tells."""
+    path = os.path.abspath(path)
+    parent = os.path.dirname(path)
+    out = []
+    own = os.path.join(journal_dir, "quarantine")
+    if not _within(own, path):
+        out.append(own)
+    outside, top, innermost = parent, _worktree_top(parent), None
+    while top is not None:
+        innermost = innermost or top
+        outside = os.path.dirname(top)
+        top = _worktree_top(outside) if outside != top else None
+    if not _within(outside, path):
+        out.append(os.path.join(outside, QUARANTINE))
+    if innermost is not None and innermost != path and os.path.isdir(
+            os.path.join(innermost, ".git")) and not _within(innermost, path):
+        out.append(os.path.join(innermost, ".git", "airlock-quarantine"))
+    return out
+
+
+def _within(child: str, parent: str) -> bool:
+    child, parent = os.path.realpath(child), os.path.realpath(parent)
+    return child == parent or child.startswith(parent.rstrip("/") + "/")
+
+
+def _remove_empty(box: str, qdir: str | None) -> None:
+    """Remove a quarantine's own directory, then the quarantine dir, when empty."""
+    for d in (box, qdir):
+        if not d or os.path.realpath(d) == "/":
+            continue
+        try:
+            os.rmdir(d)
+        except OSError:
+            return
 
 
 def blob_of(manifest: Manifest, role: str) -> Blob:

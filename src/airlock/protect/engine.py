@@ -20,6 +20,9 @@ from airlock.protect.nets import Context, Net, Report
 from airlock.protect.settings import ProtectSettings
 from airlock.protect.stores import Store, open_store, verify_blob
 
+Step = Callable[[dict[str, Any]], None]  # one quarantine/undo step, just done
+OK, WARN, FAIL = "ok", "warn", "fail"  # the levels of a doctor finding
+
 
 def all_nets() -> list[Net]:
     from airlock.protect.directory import DirectoryNet
@@ -170,11 +173,13 @@ class Protector:
         return destructive(targets)
 
     def quarantine(self, targets: list[Target], request: str, report: Report | None = None,
-                   reuse_snapshots: bool = False) -> list[dict[str, Any]]:
+                   reuse_snapshots: bool = False,
+                   on_step: Step | None = None) -> list[dict[str, Any]]:
         """Where Airlock executes the destructive step itself: snapshot, then turn the
         delete into a quarantine (rename + retention clock). ``reuse_snapshots``: a target
         that already has a verified snapshot for ``request`` in this store (taken when the
-        request was claimed) is not snapshotted again."""
+        request was claimed) is not snapshotted again. ``on_step`` is called with each
+        quarantine just done (to put it on the record)."""
         todo = destructive(targets)
         if reuse_snapshots:
             have = {(m.source, m.verb) for m in self.snapshots(request)}
@@ -193,6 +198,10 @@ class Protector:
                 rec["source"] = redact(t.locator)
                 rec["verb"] = t.verb
                 J.add(self.settings.journal_dir, request, "quarantines", rec)
+                if on_step is not None:
+                    on_step({"what": rec.get("name", t.name), "kind": rec.get("kind"),
+                             "verb": t.verb, "source": rec["source"],
+                             "where": rec.get("quarantine"), "purge_after": rec["purge_after"]})
             done.append({"target": t.name, "quarantine": rec})
         return done
 
@@ -207,29 +216,68 @@ class Protector:
 
     # ---- undo and restore ------------------------------------------------------------
 
-    def undo(self, request: str, to: str | None = None, force: bool = False) -> list[str]:
+    def undo(self, request: str, to: str | None = None, force: bool = False,
+             on_step: Step | None = None) -> list[str]:
+        """Bring back what ``request`` destroyed: each quarantine moved back, else each
+        target restored from its newest snapshot (one per target: a claim taken over after
+        a crash may have snapshotted it twice). Raises :class:`RestoreRefused` rather than
+        overwrite anything. Undoing what is undone already changes nothing and says when
+        it was done. ``on_step`` is called with each step just done (to record it)."""
         jdir = self.settings.journal_dir
-        rec = J.load(jdir, request)
         ctx = self.context()
         out: list[str] = external_undo(self.settings, request, force)
-        covered: set[str] = set()
-        for q in rec.get("quarantines", []):
-            if q.get("undone") or q.get("purged"):
-                continue
-            net = self.net_named(q["kind"])
-            out.append(net.unquarantine(ctx, q, to))
-            q["undone"] = time.time()
-            covered.add(q.get("source", ""))
-            J.save(jdir, rec)
-        manifests = self.snapshots(request)
-        if not manifests and not out:
-            raise ProtectError(f"request {request} has no snapshot or quarantine to undo")
-        for m in manifests:
-            if m.source in covered or m.id in rec.get("undone", []):
-                continue
-            out.append(self.net_named(m.kind).undo(ctx, m, to, force))
-            rec.setdefault("undone", []).append(m.id)
-            J.save(jdir, rec)
+        already: list[str] = []
+
+        def done(rec: dict[str, Any], step: dict[str, Any], line: str) -> None:
+            step = {**step, "at": time.time(), "to": to, "result": line}
+            rec.setdefault("undo_log", []).append(step)
+            J.save(jdir, rec)  # each step on the record before the next one
+            out.append(line)
+            if on_step is not None:
+                on_step(step)
+
+        with J.update(jdir, request) as rec:
+            covered: set[str] = set()
+            for q in rec.get("quarantines", []):
+                if q.get("purged"):
+                    continue
+                if q.get("undone"):
+                    covered.add(q.get("source", ""))
+                    already.append(f"{q.get('name')} was moved back from quarantine at "
+                                   f"{_when(q['undone'])}")
+                    continue
+                line = self.net_named(q["kind"]).unquarantine(ctx, q, to)
+                q["undone"] = time.time()
+                covered.add(q.get("source", ""))
+                done(rec, {"what": q.get("name"), "kind": q.get("kind"), "from": "quarantine",
+                           "quarantine": q.get("quarantine")}, line)
+            manifests = self.snapshots(request)
+            if not manifests and not rec.get("quarantines") and not out:
+                raise ProtectError(f"request {request} has no snapshot or quarantine to undo")
+            newest: dict[tuple[str, str, str, str], Manifest] = {}
+            for m in manifests:  # oldest first: the last one of each target wins
+                newest[_target_key(m)] = m
+            undone = set(rec.get("undone", []))
+            for key, m in newest.items():
+                if m.source in covered:
+                    continue
+                same = {x.id for x in manifests if _target_key(x) == key}
+                if undone & same:
+                    when = [e["at"] for e in rec.get("undo_log", [])
+                            if e.get("snapshot") in undone & same]
+                    already.append(f"{m.name} was restored from its snapshot"
+                                   + (f" at {_when(when[-1])}" if when else ""))
+                    continue
+                line = self.net_named(m.kind).undo(ctx, m, to, force)
+                rec.setdefault("undone", []).append(m.id)
+                done(rec, {"what": m.name, "kind": m.kind, "from": "snapshot",
+                           "snapshot": m.id, "source": m.source}, line)
+        if not out:
+            if already:
+                return [f"request {request} was already undone: " + "; ".join(already)
+                        + " (nothing more to do)"]
+            return [f"request {request}: nothing left to undo (its quarantines were purged "
+                    "and it has no snapshot)"]
         return out
 
     def restore(self, snapshot_id: str, to: str, report: Report | None = None) -> str:
@@ -239,42 +287,86 @@ class Protector:
     # ---- doctor ----------------------------------------------------------------------
 
     def doctor(self) -> list[tuple[bool, str]]:
-        """Independence of the store, then restore the newest snapshot of each kind into
-        a scratch place and compare checksums."""
-        results: list[tuple[bool, str]] = []
+        """:meth:`checkup` as (not a failure, text): a warning is not a failure."""
+        return [(level != FAIL, text) for level, text in self.checkup()]
+
+    def checkup(self) -> list[tuple[str, str]]:
+        """(``ok`` | ``warn`` | ``fail``, what, and for anything not ok: what fixes it).
+        Independence of the store (a warning under ``require_independent = "never"``, the
+        embedded default, as docs/safety-net.md says; a failure under ``production`` or
+        ``always``), then the newest snapshot of each kind restored into a scratch place
+        and its checksums compared."""
+        results: list[tuple[str, str]] = []
+        where = self._settings_file()
         try:
             ms = self.store.manifests()
-            results.append((True, f"store {self.store.location()}: {len(ms)} snapshots"))
+            results.append((OK, f"store {self.store.location()}: {len(ms)} snapshots"))
         except ProtectError as exc:
-            return [(False, f"store: {exc}")]
+            return [(FAIL, f"store: {exc}. Fix: make the store reachable and writable "
+                           "(`path` for a local store; `bucket`, `endpoint_url` and its key "
+                           f"for S3) under [protect] in {where}, then run `airlock doctor` "
+                           "again")]
+        level, verdict = self._independence_verdict()
         paths = {p for m in ms if (p := protected_path(_target_of(m))) is not None}
         paths |= set(self.settings.protected_paths)
         for path in sorted(paths):
             for problem in check_path(self.settings, path):
-                results.append((False, f"independence: {problem}"))
+                if problem.startswith("cannot stat"):
+                    fix = (f"check that {path} exists and that the user running `airlock "
+                           "doctor` can read it")
+                else:
+                    fix = ("put the store on another disk or machine: `path = "
+                           '"/mnt/other-disk/airlock"` (or `store = "s3"`) under [protect] '
+                           f"in {where}")
+                results.append((level, f"independence: {problem} ({verdict}). Fix: {fix}"))
         from airlock.protect.independence import check_credentials
 
         for problem in check_credentials(self.settings):
-            results.append((False, f"independence: {problem}"))
+            fix = (f"give the store a key of its own: set ${self.settings.access_key_env} and "
+                   f"${self.settings.secret_key_env} for Airlock (never the agent's "
+                   "AWS_ACCESS_KEY_ID), or name other variables with access_key_env / "
+                   f"secret_key_env under [protect] in {where}")
+            results.append((level, f"independence: {problem} ({verdict}). Fix: {fix}"))
         newest: dict[str, Manifest] = {}
         for m in ms:
             newest[m.kind] = m
         for kind, m in sorted(newest.items()):
             bad = [r for r, b in m.blobs.items() if not verify_blob(self.store, b)]
             if bad:
-                results.append((False, f"{kind}: snapshot {m.id}: {len(bad)} blobs missing or "
-                                       "corrupt"))
+                results.append((FAIL, f"{kind}: snapshot {m.id}: {len(bad)} blobs missing or "
+                                      "corrupt, so it cannot be restored. Fix: find what "
+                                      f"deleted or changed files in {self.store.location()} "
+                                      "(keep the store where agents cannot write; Object "
+                                      "Lock for S3); `airlock snapshots --request "
+                                      f"{m.request or 'ID'}` shows what it protected"))
                 continue
             scratch = tempfile.mkdtemp(prefix=f"doctor-{kind}-", dir=self.context().scratch())
             try:
                 msg = self.net_named(kind).verify_restore(self.context(), m, scratch)
-                results.append((True, f"{kind}: snapshot {m.id} ({m.name}): {msg}"))
+                results.append((OK, f"{kind}: snapshot {m.id} ({m.name}): {msg}"))
             except Exception as exc:  # noqa: BLE001 - every failure is a finding
-                results.append((False, f"{kind}: snapshot {m.id} ({m.name}) did not restore: "
-                                       f"{exc}"))
+                results.append((FAIL, f"{kind}: snapshot {m.id} ({m.name}) did not restore: "
+                                      f"{exc}. Fix: {_restore_fix(kind, m.id, where)}"))
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
         return results
+
+    def _independence_verdict(self) -> tuple[str, str]:
+        mode = self.settings.require_independent
+        if mode == "never":
+            return WARN, ('a warning: require_independent = "never" (the default), so claims '
+                          'still run; "production" or "always" makes it refuse them')
+        if mode == "production":
+            return FAIL, ('require_independent = "production": the claim of a production '
+                          "target there fails")
+        return FAIL, 'require_independent = "always": every claim there fails'
+
+    def _settings_file(self) -> str:
+        src = self.settings.source
+        if src and src != "(defaults)":
+            return src
+        return (f"{os.path.join(self.settings.data_dir, 'protect.toml')} (or "
+                "$AIRLOCK_PROTECT_CONFIG)")
 
     # ---- retention -------------------------------------------------------------------
 
@@ -294,27 +386,49 @@ class Protector:
         was approved to do. ``by``: the purge request, recorded in the journal."""
         now = time.time() if now is None else now
         jdir = self.settings.journal_dir
-        rec = J.load(jdir, request)
         out = []
         ctx = self.context()
-        for q in rec.get("quarantines", []):
-            if only is not None and q.get("quarantine") not in only:
-                continue
-            if q.get("undone") or q.get("purged"):
-                if only is not None:
-                    out.append(f"kept {q.get('quarantine')}: already "
-                               f"{'undone' if q.get('undone') else 'purged'}")
-                continue
-            if q["purge_after"] > now:
-                out.append(f"kept {q.get('quarantine')}: retention until "
-                           f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(q['purge_after']))}")
-                continue
-            out.append(self.net_named(q["kind"]).purge(ctx, q))
-            q["purged"] = now
-            if by:
-                q["purged_by"] = by
-            J.save(jdir, rec)
+        with J.update(jdir, request) as rec:
+            for q in rec.get("quarantines", []):
+                if only is not None and q.get("quarantine") not in only:
+                    continue
+                if q.get("undone") or q.get("purged"):
+                    if only is not None:
+                        out.append(f"kept {q.get('quarantine')}: already "
+                                   f"{'undone' if q.get('undone') else 'purged'}")
+                    continue
+                if q["purge_after"] > now:
+                    until = time.strftime("%Y-%m-%d %H:%M", time.localtime(q["purge_after"]))
+                    out.append(f"kept {q.get('quarantine')}: retention until {until}")
+                    continue
+                out.append(self.net_named(q["kind"]).purge(ctx, q))
+                q["purged"] = now
+                if by:
+                    q["purged_by"] = by
+                J.save(jdir, rec)
         return out
+
+
+def _restore_fix(kind: str, snapshot: str, where: str) -> str:
+    see = f"`airlock restore {snapshot} --to NEW-NAME` shows the whole error"
+    if kind == "postgres":
+        return (f"doctor restores into a scratch database: pg_restore must be installed and "
+                f"the [[protect.credentials]] user (in {where}) needs CREATEDB; {see}")
+    if kind == "mysql":
+        return (f"doctor restores into a scratch database: the mysql client must be installed "
+                f"and the [[protect.credentials]] user (in {where}) needs CREATE; {see}")
+    if kind == "git":
+        return f"git must be installed for the user running `airlock doctor`; {see}"
+    return see
+
+
+def _target_key(m: Manifest) -> tuple[str, str, str, str]:
+    """One target of a request: two snapshots with this key are of the same thing."""
+    return (m.kind, m.source, m.name, m.verb)
+
+
+def _when(at: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
 
 
 def _target_of(m: Manifest) -> Target:

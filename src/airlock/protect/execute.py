@@ -86,14 +86,36 @@ def perform(config: Any, targets: list[Target], request: str) -> list[str] | Non
     Raises :class:`~airlock.protect.ProtectError` when it could not be done (then nothing
     more may run)."""
     from airlock.protect.engine import Protector
+    from airlock.protect.record import Recorder, who
     from airlock.protect.settings import load
 
-    protector = Protector(load(config.data_dir, getattr(config, "path", None)))
+    config_path = getattr(config, "path", None)
+    protector = Protector(load(config.data_dir, config_path))
     todo = protector.quarantine_targets(targets)
     if todo is None:
         return None
-    done = protector.quarantine(todo, request, reuse_snapshots=True)
-    return describe(done, request)
+    recorder, why = Recorder.open(config.data_dir, config_path)
+    unrecorded: list[str] = []
+
+    def record(step: dict[str, Any]) -> None:
+        """Each rename on the record as soon as it is done (ledger ``quarantined``)."""
+        if recorder is None:
+            return
+        try:
+            recorder.append("quarantined", request, {**step, "by": who()}, actor="airlock")
+        except Exception as exc:  # noqa: BLE001 - the rename is done; say it is unrecorded
+            unrecorded.append(f"{step.get('what')}: {type(exc).__name__}: {exc}"[:300])
+
+    try:
+        done = protector.quarantine(todo, request, reuse_snapshots=True, on_step=record)
+    finally:
+        if recorder is not None:
+            recorder.close()
+    lines = describe(done, request)
+    if recorder is None:
+        lines.append(f"(not in the ledger: {why}; the protect journal keeps it)")
+    lines += [f"(not in the ledger: {u})" for u in unrecorded]
+    return lines
 
 
 def describe(done: list[dict[str, Any]], request: str) -> list[str]:

@@ -12,6 +12,7 @@ so it can never act on an enclosing repository.
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import tempfile
 import time
@@ -156,11 +157,16 @@ class GitNet:
         for path in filter(None, changed):
             full = os.path.join(wt, path)
             snap = git(wt, "rev-parse", "-q", "--verify", f"{tree}:{path}", check=False)
-            if not os.path.lexists(full):
+            try:
+                st = os.lstat(full)  # the entry itself: a symlink is never followed
+            except FileNotFoundError:
                 continue
-            if os.path.isdir(full):
+            if stat.S_ISLNK(st.st_mode):  # git stores a link as a blob of its target
+                cur = git(wt, "hash-object", "--stdin", stdin=os.fsencode(os.readlink(full)))
+            elif stat.S_ISDIR(st.st_mode):
                 return False
-            cur = git(wt, "hash-object", "--", path)
+            else:
+                cur = git(wt, "hash-object", "--", path)
             if cur != snap:
                 return False
         return True

@@ -45,6 +45,7 @@ class ProtectSettings:
     credentials: list[Credential] = field(default_factory=list)
     # Extra device/path/credential identities the store must differ from (doctor).
     protected_paths: list[str] = field(default_factory=list)
+    source: str = ""  # the file these settings came from, or "(defaults)"
 
     @property
     def journal_dir(self) -> str:
@@ -118,7 +119,7 @@ _SIMPLE: dict[str, type] = {
 
 
 def parse(body: dict[str, Any], data_dir: str, source: str = "") -> ProtectSettings:
-    out = ProtectSettings(data_dir=data_dir)
+    out = ProtectSettings(data_dir=data_dir, source=source)
     for key, value in body.items():
         if key == "credentials":
             if not isinstance(value, list):
