@@ -177,7 +177,30 @@ def token_issue(agent: str, scope: str | None, ttl: str, owner: str | None,
 
 @click.group()
 def admin() -> None:
-    """Human accounts."""
+    """Human accounts: create, list, remove, reset-totp.
+
+    Without a terminal (a script, CI), secrets come from the environment:
+    AIRLOCK_NEW_PASSWORD (the new human's password), AIRLOCK_PASSWORD and AIRLOCK_TOTP
+    (the authorising admin's)."""
+
+
+def _no_terminal(what: str, variables: str) -> None:
+    """Exit 2 saying which variables to set, when there is no terminal to ask on."""
+    click.echo(f"airlock: no terminal to ask for {what}: set {variables} (or run this in "
+               "a terminal)", err=True)
+    sys.exit(2)
+
+
+def _admin_login(ctx: Any, as_user: str) -> Any:
+    """The admin authorising an admin command (password + TOTP), or exit."""
+    missing = [v for v in ("AIRLOCK_PASSWORD", "AIRLOCK_TOTP") if not os.environ.get(v)]
+    if missing and not sys.stdin.isatty():
+        _no_terminal(f"{as_user}'s password and authenticator code", " and ".join(missing))
+    human = _login(ctx, as_user)
+    if not human.is_admin:
+        click.echo(f"airlock: {human.username} is not an admin", err=True)
+        sys.exit(5)
+    return human
 
 
 @admin.command("create")
@@ -189,24 +212,26 @@ def admin() -> None:
 @config_option
 def admin_create(username: str, as_user: str | None, no_admin: bool, database: str | None,
                  config_path: str | None) -> None:
-    """Create a human; prints the TOTP secret and otpauth URI once."""
+    """Create a human; prints the TOTP secret and otpauth URI once.
+
+    The password is asked on the terminal; without one, it is read from
+    AIRLOCK_NEW_PASSWORD (at least 10 characters). With --as, the admin's password and
+    code are asked, or read from AIRLOCK_PASSWORD and AIRLOCK_TOTP."""
     from airlock.hold.identity import count_humans, create_human, otpauth_uri
 
     ctx = _context(config_path, database)
     with ctx.store.read() as conn:
         existing = count_humans(conn)
-    by = "bootstrap"
-    if existing:
-        if not as_user:
-            click.echo("airlock: humans exist already: authorise with --as ADMIN", err=True)
-            sys.exit(2)
-        creator = _login(ctx, as_user)
-        if not creator.is_admin:
-            click.echo("airlock: only an admin can create humans", err=True)
-            sys.exit(5)
-        by = creator.username
-    password = os.environ.get("AIRLOCK_NEW_PASSWORD") or click.prompt(
-        f"Password for {username}", hide_input=True, confirmation_prompt=True)
+    if existing and not as_user:
+        click.echo("airlock: humans exist already: authorise with --as ADMIN", err=True)
+        sys.exit(2)
+    password = os.environ.get("AIRLOCK_NEW_PASSWORD")
+    if not password and not sys.stdin.isatty():  # said before an admin's code is spent
+        _no_terminal(f"{username}'s password", "AIRLOCK_NEW_PASSWORD (at least 10 characters)")
+    by = _admin_login(ctx, as_user).username if existing and as_user else "bootstrap"
+    if not password:
+        password = click.prompt(f"Password for {username}", hide_input=True,
+                                confirmation_prompt=True)
     try:
         secret = create_human(ctx.store, ctx.ledger, username, password, not no_admin, by)
     except ValueError as exc:
@@ -218,24 +243,115 @@ def admin_create(username: str, as_user: str | None, no_admin: bool, database: s
     click.echo(f"otpauth URI: {otpauth_uri(username, secret)}")
 
 
+as_admin_option = click.option(
+    "--as", "as_user", required=True, metavar="ADMIN",
+    help="the admin authorising this (password and code asked, or AIRLOCK_PASSWORD and "
+         "AIRLOCK_TOTP)")
+
+
+@admin.command("list")
+@as_admin_option
+@click.option("--json", "as_json", is_flag=True)
+@database_option
+@config_option
+def admin_list(as_user: str, as_json: bool, database: str | None,
+               config_path: str | None) -> None:
+    """List the humans (names and roles, never a secret). Recorded in the ledger."""
+    from airlock.hold.identity import list_humans
+
+    ctx = _context(config_path, database)
+    admin_ = _admin_login(ctx, as_user)
+    rows = list_humans(ctx.store, ctx.ledger, admin_.username)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(str(r["created_at"]))))
+        click.echo(f"{r['username']}  {'admin' if r['admin'] else 'approver'}  created "
+                   f"{created}")
+
+
+@admin.command("remove")
+@click.argument("username")
+@as_admin_option
+@database_option
+@config_option
+def admin_remove(username: str, as_user: str, database: str | None,
+                 config_path: str | None) -> None:
+    """Remove a human: they can no longer sign in, and their web sessions end. The last
+    admin is never removed. Recorded in the ledger (their approvals stay on record)."""
+    from airlock.hold.identity import remove_human
+
+    ctx = _context(config_path, database)
+    admin_ = _admin_login(ctx, as_user)
+    try:
+        remove_human(ctx.store, ctx.ledger, username, admin_.username)
+    except ValueError as exc:
+        click.echo(f"airlock: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"removed {username}")
+
+
+@admin.command("reset-totp")
+@click.argument("username")
+@as_admin_option
+@database_option
+@config_option
+def admin_reset_totp(username: str, as_user: str, database: str | None,
+                     config_path: str | None) -> None:
+    """Give a human a new TOTP secret (a lost or exposed authenticator): prints it once;
+    the old one stops working and their web sessions end. Recorded in the ledger."""
+    from airlock.hold.identity import otpauth_uri, reset_totp
+
+    ctx = _context(config_path, database)
+    admin_ = _admin_login(ctx, as_user)
+    try:
+        secret = reset_totp(ctx.store, ctx.ledger, username, admin_.username)
+    except ValueError as exc:
+        click.echo(f"airlock: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"new TOTP secret for {username}. Add this to an authenticator app now; it "
+               "is not shown again.", err=True)
+    click.echo(f"TOTP secret: {secret}")
+    click.echo(f"otpauth URI: {otpauth_uri(username, secret)}")
+
+
 # ---- requests ------------------------------------------------------------------------
 
 
 def _describe(view: dict[str, Any]) -> str:
-    lines = [f"request {view['id']}  [{view['state']}]  agent {view['agent']}  "
-             f"env {view['environment']}",
-             f"  command: {view['action']['command']}"]
+    from airlock.hold.service import duration, readable
+
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(view["created_at"]))
+    lines = [f"request {view['id']}  [{view.get('shown_state', view['state'])}]  "
+             f"{view['decision'].get('risk', '?')}  agent {view['agent']}  "
+             f"env {view['environment']}  asked {when}"]
+    shown = readable(view["action"])
+    if shown["mcp"]:
+        lines.append(f"  mcp:     {shown['server']} / {shown['tool']}")
+        for name, value in shown["arguments"]:
+            lines.append(f"    {name}: " + value.replace("\n", "\n      "))
+    else:
+        lines.append(f"  command: {view['action']['command']}")
     for t in view["decision"].get("targets", []):
-        lines.append(f"  target:  {t['name']} ({t['kind']}, {t['verb']}, {t['risk']}) "
+        where = f" in {t['resource']}" if t.get("resource") else ""
+        lines.append(f"  target:  {t['name']}{where} ({t['kind']}, {t['verb']}, {t['risk']}) "
                      f"env {t['env']}")
     for reason in view["decision"].get("reasons", []):
         lines.append(f"  why:     {reason}")
     lines.append(f"  approvals {len(view['approvals'])}/{view['required_approvers']}"
                  f"{' (' + ', '.join(view['approvals']) + ')' if view['approvals'] else ''}"
-                 f"  cooldown {int(view['cooldown_seconds'])}s  safety net: "
+                 f"  cooldown {duration(view['cooldown_seconds'])}  safety net: "
                  f"{view['safety_net']}")
+    if view["state"] == "pending":
+        lines.append(f"  to approve, type: {view['confirm_name']}")
+        if view.get("approval_problem"):
+            lines.append(f"  warning: {view['approval_problem']}")
     if view["state"] == "cooling":
-        lines.append(f"  cooling: {view['cooldown_remaining']:.0f}s left")
+        lines.append(f"  cooling: {duration(view['cooldown_remaining'])} left")
+    if view.get("undone"):
+        undone = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(view["undone"]["at"]))
+        lines.append(f"  undone:  {undone} by {view['undone']['by']}")
     return "\n".join(lines)
 
 
@@ -273,34 +389,44 @@ def _human_op(op: str, rid: str, user: str | None, database: str | None,
     try:
         if op == "approve":
             typed = confirm if confirm is not None else click.prompt(
-                "Type the target's name to approve", default="", show_default=False)
+                f"To approve, type {view['confirm_name']}", default="", show_default=False)
             view = ctx.service.approve(human, rid, typed)
         elif op == "reject":
             view = ctx.service.reject(human, rid, reason)
         else:
             view = ctx.service.abort(human, rid, reason)
     except Refused as exc:
-        click.echo(f"airlock: refused: {exc.message}", err=True)
+        hint = ""
+        if op == "approve" and exc.status == 422:
+            hint = f" (type exactly: {view['confirm_name']})"
+        click.echo(f"airlock: refused: {exc.message}{hint}", err=True)
         sys.exit(4)
+    from airlock.hold.service import duration
+
     extra = ""
     if view["state"] == "cooling":
-        extra = f"; cooling down for {view['cooldown_remaining']:.0f}s (abort with " \
+        extra = f"; cooling down for {duration(view['cooldown_remaining'])} (abort with " \
                 f"`airlock abort {rid}`)"
     elif view["state"] == "pending":
         extra = (f"; {len(view['approvals'])}/{view['required_approvers']} approvals, "
                  "waiting for another human")
+        if view.get("approval_problem"):
+            extra += f"\nwarning: {view['approval_problem']}"
     click.echo(f"{rid}: {view['state']}{extra}")
 
 
 @click.command()
 @click.argument("request_id")
 @click.option("--user", default=None)
-@click.option("--confirm", default=None, help="the target's name (prompted when omitted)")
+@click.option("--confirm", default=None, metavar="NAME",
+              help="what `airlock requests` shows after \"to approve, type:\" (prompted "
+                   "when omitted)")
 @database_option
 @config_option
 def approve(request_id: str, user: str | None, confirm: str | None, database: str | None,
             config_path: str | None) -> None:
-    """Approve a held request (you type the target's name)."""
+    """Approve a held request: you type the name `airlock requests` shows after "to
+    approve, type:" (the inventory resource's name when there is one)."""
     _human_op("approve", request_id, user, database, config_path, confirm=confirm)
 
 

@@ -266,3 +266,144 @@ def test_the_ledger_is_checked_again_inside_the_claim(
     assert out["decision"] == "deny" and env.entries(rid, "tamper-detected")
     assert not env.entries(rid, "execution-claimed")
     assert env.ctx.service.view(rid)["state"] == "failed"
+
+
+# ---- one claim, one snapshot, however many identical calls race for it -----------------
+
+
+def test_six_identical_calls_at_once_claim_once_snapshot_once_and_losers_are_refused(
+        make_env: MakeEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Six threads submit the approved action at the same instant: exactly one is
+    allowed, one snapshot is taken, and the five others get a clean "already claimed"
+    refusal (not a safety-net failure), and the request is executed, not failed."""
+    import threading
+
+    env = make_env()
+    (env.ws / "src" / "app.py").write_text("print('changed')\n")  # something to lose
+    rid = env.hold()
+    assert env.approve(rid)["state"] == "ready"
+    protector = env.ctx.service.protector()
+    counted = protector.protect
+
+    def slow_protect(*args: Any) -> Any:
+        time.sleep(0.3)  # a real snapshot takes a while: every racer is inside it
+        return counted(*args)
+
+    monkeypatch.setattr(protector, "protect", slow_protect)
+    barrier = threading.Barrier(6)
+    answers: list[dict[str, Any]] = []
+    errors: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            barrier.wait()
+            answers.append(env.submit())
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert len(answers) == 6
+    allowed = [a for a in answers if a["decision"] == "allow"]
+    assert len(allowed) == 1, answers
+    losers = [a for a in answers if a["decision"] != "allow"]
+    for a in losers:
+        assert a["decision"] == "deny" and a["request"] == rid, a
+        text = " ".join(a["reasons"])
+        assert "already claimed" in text or "being claimed" in text, a
+        assert "safety net could not" not in text, a
+    assert env.protects == [rid]  # one safety net for one request
+    assert len(protector.snapshots(rid)) == 1
+    assert env.ctx.service.view(rid)["state"] == "executed"
+    assert len(env.entries(rid, "execution-claimed")) == 1
+    assert not env.entries(rid, "protect-failed") and not env.entries(rid, "failed")
+    assert env.verify() == []
+
+
+def test_a_claimer_killed_mid_claim_gives_the_approval_back_at_once(
+        make_env: MakeEnv) -> None:
+    """A process killed right after committing its claim (``claiming``) ran nothing: its
+    lock file on this host is free, so the request is ready again at once (tick records
+    it), and the next identical call is allowed, once."""
+    import os
+    import subprocess
+    import sys
+
+    env = make_env()
+    rid = env.hold()
+    env.approve(rid)
+    code = textwrap.dedent(f"""
+        from airlock.hold import settings
+        from airlock.hold.identity import AgentPrincipal
+        from airlock.server.context import build
+        ctx = build(settings.load({str(env.cfg)!r}, {str(env.cfg.parent)!r}), None, "http://x")
+        ctx.service.submit(AgentPrincipal("tok1", "bot", None, None),
+                           {{"command": {RESET!r}, "cwd": {str(env.ws)!r}}})
+        """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120,
+                          env={**os.environ, "AIRLOCK_TEST_FAULT": "claiming-after-commit"})
+    assert proc.returncode == -9, proc.stderr
+    with closing(sqlite3.connect(env.db)) as conn:
+        (stored,) = conn.execute("SELECT state FROM requests WHERE id = ?", (rid,)).fetchone()
+    assert stored == "claiming"  # the claim was committed, then its claimer died
+    assert env.ctx.service.view(rid)["state"] == "ready"
+    assert env.ctx.service.tick() == 1
+    assert json.loads(env.entries(rid, "ready")[-1]["payload"])["from"] == "claiming"
+    out = env.submit()
+    assert out["decision"] == "allow" and out["request"] == rid, out
+    assert env.submit()["decision"] == "hold"  # once
+    assert len(env.entries(rid, "execution-claimed")) == 1
+    assert env.verify() == []
+
+
+def test_a_claim_without_heartbeat_is_given_back_after_its_lease(make_env: MakeEnv) -> None:
+    """A claimer elsewhere (no lock file here to ask) that stopped beating: after
+    CLAIM_LEASE the request is ready again; before, identical calls are refused."""
+    from airlock.hold import states as S
+
+    env = make_env()
+    rid = env.hold()
+    env.approve(rid)
+    row = env.ctx.service.view(rid)
+    with env.ctx.store.read() as conn:
+        from airlock.store.models import requests
+
+        stored = conn.execute(select(requests).where(requests.c.id == rid)).mappings().one()
+    claim = env.ctx.service._begin_claim(stored, AGENT, row["fingerprint"])
+    assert claim is not None and not isinstance(claim, str)
+    claim.release()  # its lock file no longer names it: only the lease can tell
+    refused = env.submit()
+    assert refused["decision"] == "deny" and "being claimed" in refused["reasons"][0]
+    assert env.ctx.service.tick() == 0
+    env.sql("UPDATE requests SET updated_at = updated_at - ? WHERE id = ?",
+            S.CLAIM_LEASE + 1, rid)
+    assert env.ctx.service.tick() == 1
+    out = env.submit()
+    assert out["decision"] == "allow" and out["request"] == rid, out
+    assert len(env.entries(rid, "execution-claimed")) == 1
+
+
+def test_an_abort_while_the_safety_net_runs_wins(make_env: MakeEnv,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    env = make_env()
+    rid = env.hold()
+    env.approve(rid)
+    protector = env.ctx.service.protector()
+    real = protector.protect
+
+    def protect_then_abort(*args: Any) -> Any:
+        done = real(*args)
+        assert env.ctx.service.view(rid)["state"] == "claiming"
+        env.ctx.service.abort(env.alice, rid, "no, stop")
+        return done
+
+    monkeypatch.setattr(protector, "protect", protect_then_abort)
+    out = env.submit()
+    assert out["decision"] != "allow", out
+    assert env.ctx.service.view(rid)["state"] == "aborted"
+    assert not env.entries(rid, "execution-claimed")
+    assert env.verify() == []

@@ -76,6 +76,12 @@ def count_humans(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(humans)).scalar_one())
 
 
+def human_names(conn: Connection) -> list[str]:
+    """Every human's name (who could approve what: see ``hold.service.eligible``)."""
+    return [str(n) for n in conn.execute(select(humans.c.username)
+                                         .order_by(humans.c.username)).scalars()]
+
+
 def create_human(store: Store, ledger: Ledger, username: str, password: str,
                  is_admin: bool = True, created_by: str = "bootstrap") -> str:
     """Create a human; returns the TOTP secret (shown once, never again)."""
@@ -101,38 +107,96 @@ def otpauth_uri(username: str, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name="Airlock")
 
 
+CHANNELS = ("web", "cli")
+
+
+def _failure_key(username: str, via: str, password_ok: bool) -> str:
+    """What a failed login is counted under (``login_failures.username``). Only failures
+    that presented the right password count towards the limit, per channel: ``alice``
+    (the web, every address together), ``cli/alice`` (the CLI on the server's host);
+    the rest are kept as ``pw/alice``. ``/`` is not allowed in a user name, so the keys
+    never collide with one."""
+    if not password_ok:
+        return f"pw/{username}"[:64]
+    return username[:64] if via == "web" else f"cli/{username}"[:64]
+
+
 def authenticate(store: Store, ledger: Ledger, username: str, password: str, code: str,
-                 max_failures: int = 5, window: float = 300.0) -> Human:
-    """Password and TOTP code, rate limited per username. Raises :class:`AuthError`."""
+                 max_failures: int = 5, window: float = 300.0, *, via: str = "cli",
+                 source: str = "") -> Human:
+    """Password and TOTP code. Raises :class:`AuthError`.
+
+    The rate limit keys on what an attacker lacks, not on where it connects from (an agent
+    on the same host can connect from any 127.0.0.0/8 address, and so can the human's
+    browser): failed attempts that presented **the right password** are counted per user
+    and channel (``via``: ``web`` — every address together — or ``cli``, the CLI on the
+    server's host, which talks to the database directly). Once ``max_failures`` of them
+    fall within ``window`` seconds, that user cannot sign in on that channel until they
+    age out: nobody can try more than ``max_failures`` codes per window for one user,
+    from any number of addresses. Attempts with a wrong password never lock anyone out:
+    whoever does not hold alice's password cannot keep her from signing in (the answer
+    is the same whether the password or the code was wrong, so it tells a guesser
+    nothing). Failures on the web never block the CLI. ``source`` (the client address)
+    goes into the ledger entry."""
+    if via not in CHANNELS:
+        raise ValueError(f"via must be one of {CHANNELS}")
     now = time.time()
+    name = username[:64]
     with store.read() as conn:
         recent = conn.execute(select(func.count()).select_from(login_failures).where(
-            login_failures.c.username == username[:64],
+            login_failures.c.username == _failure_key(name, via, True),
             login_failures.c.at > now - window)).scalar_one()
-        row = conn.execute(select(humans).where(humans.c.username == username[:64])
+        row = conn.execute(select(humans).where(humans.c.username == name)
                            ).mappings().first()
-    if recent >= max_failures:
-        raise AuthError("too many failed logins for this user; wait a few minutes")
+    # always the same work, whatever the outcome: the password hash, then the code
     ok_pw = check_password(password, row["password_hash"] if row is not None else _DUMMY_HASH)
     step = totp_step(row["totp_secret"], code, now) if row is not None else None
-    reused = False
-    if row is not None and ok_pw and step is not None:
-        # a code counts once: it must be newer than the last one this human used, so a
-        # code seen over a shoulder, in a terminal or a log cannot be replayed
-        with store.write() as conn:
-            moved = conn.execute(update(humans).where(
-                humans.c.id == row["id"], humans.c.last_totp_step < step
-            ).values(last_totp_step=step)).rowcount
-        if moved == 1:
-            return Human(int(row["id"]), row["username"], bool(row["is_admin"]))
-        reused = True
+    password_ok = row is not None and ok_pw
+    locked = recent >= max_failures
+    reason = ""
+    if row is not None and password_ok and step is not None:
+        if locked:
+            if step > int(row["last_totp_step"]):  # a fresh code, not spent: say why
+                # the human herself: on the record, but not one more guess
+                _record_failure(store, ledger, name, via, source, now, counted=False,
+                                reason="locked: too many wrong codes", window=window)
+                raise AuthError(
+                    f"too many wrong authenticator codes for {name} in the last "
+                    f"{int(window // 60) or 1} min, with the right password: someone else "
+                    "may know it. Wait a few minutes"
+                    + (", or use the CLI on the server's host." if via == "web" else "."))
+            reason = "code reused"
+        else:
+            # a code counts once: it must be newer than the last one this human used, so
+            # a code seen over a shoulder, in a terminal or a log cannot be replayed
+            with store.write() as conn:
+                moved = conn.execute(update(humans).where(
+                    humans.c.id == row["id"], humans.c.last_totp_step < step
+                ).values(last_totp_step=step)).rowcount
+            if moved == 1:
+                return Human(int(row["id"]), row["username"], bool(row["is_admin"]))
+            reason = "code reused"
+    _record_failure(store, ledger, name, via, source, now, counted=password_ok,
+                    reason=reason, window=window)
+    if reason:
+        raise AuthError("this code was already used; wait for the next one")
+    # the same words whether the password, the code or both were wrong, locked or not:
+    # anything else would tell a guesser when a password was right
+    raise AuthError("wrong username, password or code")
+
+
+def _record_failure(store: Store, ledger: Ledger, name: str, via: str, source: str,
+                    now: float, *, counted: bool, reason: str, window: float) -> None:
     with store.write() as conn:
-        conn.execute(insert(login_failures).values(username=username[:64], at=now))
+        # the table only counts: rows older than the window (or a day) are dropped
+        conn.execute(delete(login_failures).where(
+            login_failures.c.at < now - max(window, 86400.0)))
+        conn.execute(insert(login_failures).values(
+            username=_failure_key(name, via, counted), at=now))
         ledger.append(conn, "login-failed", "anonymous",
-                      payload={"username": username[:64],
-                               **({"reason": "code reused"} if reused else {})})
-    raise AuthError("this code was already used; wait for the next one" if reused else
-                    "wrong username, password or code")
+                      payload={"username": name, "via": via,
+                               **({"source": source[:100]} if source else {}),
+                               **({"reason": reason} if reason else {})})
 
 
 def totp_step(secret: str, code: str, now: float) -> int | None:
@@ -147,6 +211,75 @@ def totp_step(secret: str, code: str, now: float) -> int | None:
         if hmac.compare_digest(totp.generate_otp(step), code):
             return step
     return None
+
+
+# ---- administering humans (airlock admin list / remove / reset-totp) -----------------
+
+# A removed human whose approvals are on record keeps its row (they point at it) under
+# this name, which no one can create or sign in with: no password, a TOTP secret no one
+# has, not an admin. The ledger and the approvals keep the name it had.
+REMOVED_PREFIX = "#removed-"
+
+
+def list_humans(store: Store, ledger: Ledger, by: str) -> list[dict[str, object]]:
+    """Every human (never a secret): name, admin or not, created when. Recorded."""
+    with store.write() as conn:
+        rows = conn.execute(select(humans.c.username, humans.c.is_admin, humans.c.created_at)
+                            .where(~humans.c.username.startswith(REMOVED_PREFIX))
+                            .order_by(humans.c.id)).mappings().all()
+        ledger.append(conn, "humans-listed", by, payload={"count": len(rows)})
+    return [{"username": r["username"], "admin": bool(r["is_admin"]),
+             "created_at": float(r["created_at"])} for r in rows]
+
+
+def _admin_row(conn: Connection, username: str) -> dict[str, object]:
+    row = conn.execute(select(humans).where(humans.c.username == username)).mappings().first()
+    if row is None or str(row["username"]).startswith(REMOVED_PREFIX):
+        raise ValueError(f"no human named {username!r}")
+    return dict(row)
+
+
+def remove_human(store: Store, ledger: Ledger, username: str, by: str) -> None:
+    """Remove a human: their sessions end and they can no longer sign in. The last admin
+    is never removed (raises ValueError, as for an unknown name)."""
+    from airlock.store.models import approvals
+
+    with store.write() as conn:
+        # appending first locks the ledger's head: two removals cannot both see
+        # another admin left; a refusal below rolls the entry back with the rest
+        row = _admin_row(conn, username)
+        ledger.append(conn, "human-removed", by,
+                      payload={"username": username, "admin": bool(row["is_admin"])})
+        if row["is_admin"]:
+            admins = conn.execute(select(func.count()).select_from(humans).where(
+                humans.c.is_admin.is_(True),
+                ~humans.c.username.startswith(REMOVED_PREFIX))).scalar_one()
+            if admins <= 1:
+                raise ValueError(f"{username} is the last admin: create another admin "
+                                 "first (airlock admin create NAME --as "
+                                 f"{username})")
+        conn.execute(delete(human_sessions).where(human_sessions.c.human_id == row["id"]))
+        referenced = conn.execute(select(func.count()).select_from(approvals).where(
+            approvals.c.human_id == row["id"])).scalar_one()
+        if referenced:
+            conn.execute(update(humans).where(humans.c.id == row["id"]).values(
+                username=f"{REMOVED_PREFIX}{row['id']}", password_hash="!removed",
+                totp_secret=pyotp.random_base32(), is_admin=False))
+        else:
+            conn.execute(delete(humans).where(humans.c.id == row["id"]))
+
+
+def reset_totp(store: Store, ledger: Ledger, username: str, by: str) -> str:
+    """A new TOTP secret for a human (returned once, never shown again); the old one
+    stops working and the human's web sessions end."""
+    secret = pyotp.random_base32()
+    with store.write() as conn:
+        row = _admin_row(conn, username)
+        conn.execute(update(humans).where(humans.c.id == row["id"]).values(
+            totp_secret=secret, last_totp_step=0))
+        conn.execute(delete(human_sessions).where(human_sessions.c.human_id == row["id"]))
+        ledger.append(conn, "human-totp-reset", by, payload={"username": username})
+    return secret
 
 
 # ---- sessions (web UI) ---------------------------------------------------------------

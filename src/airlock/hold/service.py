@@ -18,6 +18,7 @@ import json
 import os
 import secrets
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from airlock.action import Action, Decision, Risk, Target
 from airlock.fingerprint import canonical, fingerprint
 from airlock.hold import states as S
-from airlock.hold.identity import AgentPrincipal, Human, count_humans
+from airlock.hold.identity import AgentPrincipal, Human, human_names
 from airlock.hold.notify import Notifier
 from airlock.hold.settings import ServeSettings
 from airlock.ledger import CLOSING, Ledger, public_hex, request_entries, signed_approval
@@ -68,10 +69,194 @@ class Plan:
     cooldown: float
 
 
+def _token(claimed_at: float) -> str:
+    """A claim's token as written in its lock file: its ``claimed_at``, exactly."""
+    return repr(float(claimed_at))
+
+
+class _Claim:
+    """This call's claim of one request (``claiming``, ``claimed_at`` = ``token``): a
+    heartbeat keeps ``updated_at`` fresh and the lock file held on this host says the
+    claimer lives, for as long as the safety net runs."""
+
+    def __init__(self, store: Store, rid: str, token: float, lock: Any) -> None:
+        self.store = store
+        self.rid = rid
+        self.token = token
+        self._lock = lock
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def mine(self) -> tuple[Any, ...]:
+        """The WHERE clause that matches the row only while it is this call's claim."""
+        return (requests.c.id == self.rid, requests.c.state == S.CLAIMING,
+                requests.c.claimed_at == self.token)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._beat, name=f"airlock-claim-{self.rid}",
+                                        daemon=True)
+        self._thread.start()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(S.CLAIM_HEARTBEAT):
+            try:
+                with self.store.write() as conn:
+                    res = conn.execute(update(requests).where(*self.mine())
+                                       .values(updated_at=time.time()))
+                if res.rowcount != 1:
+                    return  # no longer ours (aborted, expired, taken over)
+            except Exception:  # noqa: BLE001 - the next beat retries; the lease decides
+                continue
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def release(self) -> None:
+        self.stop()
+        self._lock.release()
+
+
 def _fault(point: str) -> None:
     """Crash-test hook: die by SIGKILL at a named point (set only by the test-suite)."""
     if os.environ.get("AIRLOCK_TEST_FAULT") == point:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def eligible(humans: list[str], approvals: list[str], agent: str,
+             owner: str | None) -> list[str]:
+    """The humans who may still approve a request: not the agent's owner (nor a human
+    named like the agent), and nobody who approved it already."""
+    return [h for h in humans if h not in (agent, owner) and h not in approvals]
+
+
+def approval_problem(required: int, approvals: list[str], humans: list[str], agent: str,
+                     owner: str | None) -> str:
+    """Why a pending request can never gather its approvals as things stand, or ``""``."""
+    left = eligible(humans, approvals, agent, owner)
+    missing = required - len(approvals)
+    if missing <= len(left):
+        return ""
+    why = [f"the agent's owner ({owner}) may not approve it"] if owner in humans else []
+    if approvals:
+        why.append(f"{', '.join(approvals)} approved already (nobody counts twice)")
+    who = (f"only {len(left)} human{'s' if len(left) != 1 else ''} "
+           f"({', '.join(left)}) may" if left else "no human may")
+    needs = f"{required} different approvers" if required != 1 else "1 approver"
+    return (f"no one can complete this approval yet: it needs {needs}, and {who} approve it"
+            + (f" ({'; '.join(why)})" if why else "")
+            + ": an admin must add a human (`airlock admin create NAME --as ADMIN`), "
+            "or someone rejects it")
+
+
+MEASURE_ENTRIES = 200_000  # a directory delete's plan counts at most this many entries
+MEASURE_SECONDS = 1.0  # ... or for this long
+
+
+def measured(plan: list[dict[str, Any]], decision: Decision) -> list[dict[str, Any]]:
+    """``plan`` with, on each directory target, what deleting it would remove
+    (``contents``: files, dirs, bytes, complete), from a bounded walk of the tree that
+    follows no symlink. Advisory: the snapshot taken at claim time is what counts."""
+    paths = {t.name: t.locator[len("path:"):] for t in decision.targets
+             if t.locator.startswith("path:")}
+    deadline = time.monotonic() + MEASURE_SECONDS
+    for item in plan:
+        path = paths.get(str(item.get("target", "")))
+        if item.get("net") != "directory" or path is None:
+            continue
+        contents = _walk(os.path.abspath(path), deadline)
+        if contents is not None:
+            item["contents"] = contents
+    return plan
+
+
+def _walk(root: str, deadline: float) -> dict[str, Any] | None:
+    try:
+        st = os.lstat(root)
+    except OSError:
+        return None  # absent (nothing to remove) or unreadable to the server
+    if not os.path.isdir(root) or os.path.islink(root):
+        return {"files": 1, "dirs": 0, "bytes": st.st_size, "complete": True}
+    files = dirs = size = seen = 0
+    complete = True
+    stack = [root]
+    while stack:
+        top = stack.pop()
+        try:
+            with os.scandir(top) as it:
+                for entry in it:
+                    seen += 1
+                    if seen > MEASURE_ENTRIES or (seen % 512 == 0
+                                                  and time.monotonic() > deadline):
+                        return {"files": files, "dirs": dirs, "bytes": size,
+                                "complete": False}
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            dirs += 1
+                            stack.append(entry.path)
+                        else:
+                            files += 1
+                            if entry.is_file(follow_symlinks=False):
+                                size += entry.stat(follow_symlinks=False).st_size
+                    except OSError:
+                        complete = False
+        except OSError:
+            complete = False
+    return {"files": files, "dirs": dirs, "bytes": size, "complete": complete}
+
+
+def human_size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if n < 1024 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"  # unreachable
+
+
+def duration(seconds: float | None) -> str:
+    """``45 s``, ``10 min``, ``1 min 30 s``, ``2 h``: a cooldown as a human reads it."""
+    total = max(0, round(seconds or 0))
+    if total < 60:
+        return f"{total} s"
+    h, rest = divmod(total, 3600)
+    m, sec = divmod(rest, 60)
+    parts = ([f"{h} h"] if h else []) + ([f"{m} min"] if m else []) + \
+        ([f"{sec} s"] if sec else [])
+    return " ".join(parts)
+
+
+def readable(action: dict[str, Any]) -> dict[str, Any]:
+    """What the page shows of an action: an MCP call as server, tool and each argument
+    (strings as they are, the rest as indented JSON) rather than its canonical JSON."""
+    command = str(action.get("command", ""))
+    if action.get("kind") != "mcp":
+        return {"mcp": False, "text": command, "short": " ".join(command.split())}
+    try:
+        call = json.loads(command)
+    except ValueError:
+        call = None
+    if not isinstance(call, dict):
+        return {"mcp": False, "text": command, "short": " ".join(command.split())}
+    found = call.get("arguments")
+    args: dict[str, Any] = found if isinstance(found, dict) else {}
+    shown = [(str(k), v if isinstance(v, str) else json.dumps(v, indent=2, ensure_ascii=False))
+             for k, v in args.items()]
+    tool = f"{call.get('server') or '?'} / {call.get('tool') or '?'}"
+    brief = ", ".join(f"{k}={' '.join(v.split())}" for k, v in shown)
+    return {"mcp": True, "server": str(call.get("server") or ""),
+            "tool": str(call.get("tool") or ""), "arguments": shown, "text": command,
+            "short": f"{tool}({brief})"}
+
+
+def removes(contents: dict[str, Any]) -> str:
+    """``1,204 files in 31 directories, 48.2 MB`` (``at least …`` when the walk stopped)."""
+    files, dirs = int(contents.get("files", 0)), int(contents.get("dirs", 0))
+    text = (f"{files:,} file{'s' if files != 1 else ''}"
+            + (f" in {dirs:,} director{'ies' if dirs != 1 else 'y'}" if dirs else "")
+            + f", {human_size(float(contents.get('bytes', 0)))}")
+    return text if contents.get("complete", True) else f"at least {text}"
 
 
 class HoldService:
@@ -121,37 +306,31 @@ class HoldService:
                                        requests.c.state.in_(S.OPEN))
                 .order_by(requests.c.created_at.desc())).mappings().all()
         for row in rows:
-            state = S.effective(row, now)
+            state = self._effective(row, now)
+            if state == S.CLAIMING:  # an identical call holds the claim right now
+                return self._already_claimed(row["id"], agent, fp, action, S.CLAIMING)
             if state == S.READY:
-                # The row says approved: the signed ledger must say so too, before the
-                # safety net (no snapshot for a forged row) and again in the claim.
-                claimable, forged = self._ledger_backs(row["id"], agent.agent, fp)
-                if forged is not None:
-                    return self._tampered(row, agent, fp, forged)
-                if not claimable:  # claimed, aborted or expired meanwhile
-                    continue
-                # G4: the safety net first (snapshot -> verify -> record); only then allow.
-                protected, refusal = self._protect(row, agent, fp, action)
-                if refusal is not None:
-                    return refusal
-                try:
-                    claimed = self._claim(row["id"], agent, fp, action)
-                except _Forged as exc:
-                    return self._tampered(row, agent, fp, exc.reason)
-                if claimed:
-                    return {"decision": "allow", "fingerprint": fp, "request": row["id"],
-                            "safety_net": protected,
-                            "reasons": [f"approved request {row['id']}: this exact action "
-                                        "may run once, now"]}
+                answer = self._claim_ready(row, agent, fp, action)
+                if answer is not None:
+                    return answer
+                continue  # aborted or expired meanwhile
             if state in (S.PENDING, S.COOLING):
                 with self.store.write() as conn:
                     self.ledger.append(conn, "submitted", agent.agent, row["id"],
                                        {"action": self._action_json(action), "fingerprint": fp,
                                         "note": f"already held ({state})"})
                 view = self.view(row["id"])
-                return self._hold_answer(view, fp)
+                answer = self._hold_answer(view, fp)
+                if view["approval_problem"]:
+                    answer["warnings"] = [view["approval_problem"]]
+                    answer["reasons"] = [view["approval_problem"], *answer.get("reasons", [])]
+                return answer
         decision = self._decide(action)
         rid = secrets.token_hex(5) if decision.decision == "hold" else None
+        # the safety net's plan, with what a directory delete would remove: measured
+        # before the write transaction, which must not wait for a walk of a tree
+        net_plan = measured(self._plan_net(decision), decision) if rid is not None else []
+        warning = ""
         with self.store.write() as conn:
             self.ledger.append(conn, "submitted", agent.agent, rid,
                                {"action": self._action_json(action), "fingerprint": fp,
@@ -159,6 +338,8 @@ class HoldService:
             self.ledger.append(conn, "decided", "airlock", rid, decision.to_json())
             if rid is not None:
                 plan = self.plan(decision, rid)
+                warning = approval_problem(plan.approvers, [], human_names(conn),
+                                           agent.agent, agent.owner)
                 conn.execute(insert(requests).values(
                     id=rid, agent=agent.agent, owner=agent.owner, token_id=agent.token_id,
                     fingerprint=fp, action_json=json.dumps(self._action_json(action)),
@@ -171,7 +352,8 @@ class HoldService:
                                    {"environment": plan.environment,
                                     "approvers": plan.approvers, "cooldown": plan.cooldown,
                                     "confirm_name": plan.confirm_name,
-                                    "safety_net": self._plan_net(decision)})
+                                    "safety_net": net_plan,
+                                    **({"warning": warning} if warning else {})})
         out: dict[str, Any] = {"fingerprint": fp, **decision.to_json()}
         if rid is not None:
             self.notifier.notify(f"Airlock: {agent.agent} is waiting for approval",
@@ -179,6 +361,10 @@ class HoldService:
             out["request"] = rid
             out["url"] = self.url(rid)
             out["state"] = S.PENDING
+            out["confirm_name"] = plan.confirm_name
+            if warning:  # first, so that every surface that shows a few reasons shows it
+                out["warnings"] = [warning]
+                out["reasons"] = [warning, *out.get("reasons", [])]
         return out
 
     def _decide(self, action: Action) -> Decision:
@@ -196,10 +382,11 @@ class HoldService:
         except Exception as exc:  # noqa: BLE001 - the plan is advisory; protect() decides
             return [{"does": f"cannot plan the safety net: {exc}"}]
 
-    def _protect(self, row: Any, agent: AgentPrincipal, fp: str, action: Action
-                 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        """Snapshot and verify every destructive target of a ready request. On failure the
-        request becomes ``failed`` with the reason, and the answer is a refusal."""
+    def _protect(self, row: Any, agent: AgentPrincipal, fp: str, action: Action,
+                 claim: _Claim) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """Snapshot and verify every destructive target of a request this call has
+        claimed (``claiming``). On failure the request becomes ``failed`` with the reason,
+        and the answer is a refusal."""
         rid = row["id"]
         try:
             protector = self.protector()
@@ -221,14 +408,13 @@ class HoldService:
             reason = str(exc) or type(exc).__name__
             now = time.time()
             with self.store.write() as conn:
-                res = conn.execute(update(requests).where(requests.c.id == rid,
-                                                          requests.c.state.in_(S.CLAIMABLE))
+                res = conn.execute(update(requests).where(*claim.mine())
                                    .values(state=S.FAILED, updated_at=now, ended_by="airlock"))
                 if res.rowcount == 1:
                     self.ledger.append(conn, "protect-failed", "airlock", rid,
                                        {"reason": reason[:1000]})
                     self.ledger.append(conn, S.FAILED, "airlock", rid,
-                                       {"from": row["state"], "reason": "safety net failed"})
+                                       {"from": S.CLAIMING, "reason": "safety net failed"})
             self.notifier.notify(f"Airlock: request {rid} failed: no safety net",
                                  f"{reason}\n{self.url(rid)}")
             return [], {"decision": "deny", "fingerprint": fp, "request": rid,
@@ -283,7 +469,7 @@ class HoldService:
             problem = self._ledger_problem(conn, rid, agent, fp, now)
             row = conn.execute(select(requests).where(requests.c.id == rid)
                                ).mappings().first()
-        if row is None or S.effective(row, now) != S.READY:
+        if row is None or self._effective(row, now) != S.READY:
             return False, None
         return True, problem
 
@@ -312,26 +498,172 @@ class HoldService:
                             f"ledger ({reason}); it was not approved through Airlock, so "
                             "nothing runs"]}
 
-    def _claim(self, rid: str, agent: AgentPrincipal, fp: str, action: Action) -> bool:
-        """Claim ``rid`` once: True when this call won it, False when it is no longer
-        claimable; raises :class:`_Forged` (nothing claimed) when the signed ledger does
-        not back the row."""
+    # ---- the claim: one caller, one snapshot, one allow ------------------------------
+    #
+    #   _ledger_backs (the signed ledger, before anything)
+    #   -> _begin_claim: ready -> claiming, one conditional UPDATE (+ the ledger again);
+    #      whoever loses it is refused as "already claimed", nothing else happens
+    #   -> _protect: the safety net, by the claimer alone (heartbeat + lock file held)
+    #   -> _finish_claim: claiming -> executed (+ the ledger a third time) -> allow
+
+    def _effective(self, row: Any, now: float) -> str:
+        """:func:`S.effective`, knowing whether a ``claiming`` row's claimer died here."""
+        gone = row["state"] == S.CLAIMING and self._claimer_gone(row)
+        return S.effective(row, now, claimer_gone=gone)
+
+    def _claims_dir(self) -> str:
+        return os.path.join(self.settings.config.data_dir, "protect")
+
+    def _claimer_gone(self, row: Any) -> bool:
+        from airlock.protect.journal import claimer_gone
+
+        token = row["claimed_at"]
+        return token is not None and claimer_gone(self._claims_dir(), row["id"],
+                                                  _token(float(token)))
+
+    def _claim_ready(self, row: Any, agent: AgentPrincipal, fp: str, action: Action
+                     ) -> dict[str, Any] | None:
+        """The answer to an agent whose action matches the ready request ``row``: allow
+        (this call claimed it, its safety net is in place), a refusal (tampered with, the
+        safety net failed, or another identical call claimed it first), or None when the
+        request was aborted or expired meanwhile."""
+        rid = row["id"]
+        # The row says approved: the signed ledger must say so too, before the safety net
+        # (no snapshot for a forged row) and again in each step of the claim.
+        claimable, forged = self._ledger_backs(rid, agent.agent, fp)
+        if forged is not None:
+            return self._tampered(row, agent, fp, forged)
+        if not claimable:
+            return self._lost(rid, agent, fp, action)
+        try:
+            claim = self._begin_claim(row, agent, fp)
+        except _Forged as exc:
+            return self._tampered(row, agent, fp, exc.reason)
+        if claim == "busy":  # an identical call on this host is claiming it right now
+            return self._already_claimed(rid, agent, fp, action, S.CLAIMING)
+        if not isinstance(claim, _Claim):
+            return self._lost(rid, agent, fp, action)
+        try:
+            # G4: the safety net first (snapshot -> verify -> record); only then allow.
+            protected, refusal = self._protect(row, agent, fp, action, claim)
+            if refusal is not None:
+                return refusal
+            claim.stop()
+            try:
+                claimed = self._finish_claim(claim, agent, fp, action)
+            except _Forged as exc:
+                return self._tampered(row, agent, fp, exc.reason)
+        finally:
+            claim.release()
+        if not claimed:  # aborted, expired or taken over while the snapshot ran
+            return self._lost(rid, agent, fp, action)
+        return {"decision": "allow", "fingerprint": fp, "request": rid,
+                "safety_net": protected,
+                "reasons": [f"approved request {rid}: this exact action may run once, now"]}
+
+    def _lost(self, rid: str, agent: AgentPrincipal, fp: str, action: Action
+              ) -> dict[str, Any] | None:
+        """This call saw ``rid`` ready but did not get to claim it: refused when another
+        call holds or made the claim; None (go on, as for a closed request) otherwise."""
+        with self.store.read() as conn:
+            row = conn.execute(select(requests).where(requests.c.id == rid)
+                               ).mappings().first()
+        if row is None:
+            return None
+        state = self._effective(row, time.time())
+        if state in (S.CLAIMING, S.EXECUTED):
+            return self._already_claimed(rid, agent, fp, action, state)
+        return None
+
+    def _already_claimed(self, rid: str, agent: AgentPrincipal, fp: str, action: Action,
+                         state: str) -> dict[str, Any]:
+        """The refusal for an identical call that lost the race for one approval."""
+        how = ("is being claimed right now by another identical call (its safety net is "
+               "being put in place)" if state == S.CLAIMING
+               else "was already claimed by another identical call")
+        with self.store.write() as conn:
+            self.ledger.append(conn, "submitted", agent.agent, rid,
+                               {"action": self._action_json(action), "fingerprint": fp,
+                                "token_id": agent.token_id,
+                                "note": f"refused: already claimed ({state})"})
+        return {"decision": "deny", "fingerprint": fp, "request": rid, "state": state,
+                "url": self.url(rid),
+                "reasons": [f"approved request {rid} {how}: an approval lets the action run "
+                            "once, so this call may not run (ask a human for a new approval "
+                            "if it must run again)"]}
+
+    def _begin_claim(self, row: Any, agent: AgentPrincipal, fp: str
+                     ) -> _Claim | str | None:
+        """Take the claim of ``row`` (``claiming``, with this call's token): the claim
+        when this call won it; ``"busy"`` when another call on this host is claiming it
+        right now; None when another call has it or it is no longer claimable. Raises
+        :class:`_Forged` (nothing claimed) when the signed ledger does not back the row.
+        A ``claiming`` row whose claimer is gone is taken over."""
+        from airlock.protect.journal import ClaimLock
+
+        rid = row["id"]
+        now = time.time()
+        token = now
+        free: Any = requests.c.state.in_(S.UNCLAIMED)
+        stale = and_(requests.c.state == S.CLAIMING,
+                     requests.c.updated_at <= now - S.CLAIM_LEASE)
+        if row["state"] == S.CLAIMING and row["claimed_at"] is not None \
+                and self._claimer_gone(row):
+            free = or_(free, stale, and_(requests.c.state == S.CLAIMING,
+                                         requests.c.claimed_at == row["claimed_at"]))
+        else:
+            free = or_(free, stale)
+        # The lock file first, its token written: from the claim's commit on, a claimer
+        # killed at any point is seen gone at once (its lock free, its token in the file).
+        lock = ClaimLock(self._claims_dir(), rid)
+        if lock.acquire(_token(token)) == "busy":
+            return "busy"
+        try:
+            with self.store.write() as conn:
+                if self.store.postgres:
+                    locked = conn.execute(
+                        select(requests.c.id).where(requests.c.id == rid, free)
+                        .with_for_update(skip_locked=True)).first()
+                    if locked is None:
+                        lock.release()
+                        return None
+                res = conn.execute(
+                    update(requests).where(requests.c.id == rid,
+                                           requests.c.agent == agent.agent,
+                                           requests.c.fingerprint == fp, free,
+                                           requests.c.cooldown_until <= now,
+                                           requests.c.expires_at > now)
+                    .values(state=S.CLAIMING, claimed_at=token, updated_at=now))
+                if res.rowcount != 1:
+                    lock.release()
+                    return None
+                problem = self._ledger_problem(conn, rid, agent.agent, fp, now)
+                if problem is not None:
+                    raise _Forged(problem)  # rolls the claim back
+                self.ledger.append(conn, S.CLAIMING, agent.agent, rid,
+                                   {"fingerprint": fp, "token_id": agent.token_id,
+                                    "from": row["state"]})
+        except BaseException:
+            lock.release()
+            raise
+        _fault("claiming-after-commit")
+        claim = _Claim(self.store, rid, token, lock)
+        claim.start()
+        return claim
+
+    def _finish_claim(self, claim: _Claim, agent: AgentPrincipal, fp: str,
+                      action: Action) -> bool:
+        """``claiming`` -> ``executed`` for this call's claim: True when done, False when
+        the claim is no longer this call's (aborted, expired, taken over); raises
+        :class:`_Forged` (rolled back) when the signed ledger does not back it."""
+        rid = claim.rid
         now = time.time()
         with self.store.write() as conn:
-            if self.store.postgres:
-                locked = conn.execute(
-                    select(requests.c.id).where(requests.c.id == rid,
-                                                requests.c.state.in_(S.CLAIMABLE))
-                    .with_for_update(skip_locked=True)).first()
-                if locked is None:
-                    return False
             res = conn.execute(
-                update(requests).where(requests.c.id == rid, requests.c.agent == agent.agent,
+                update(requests).where(*claim.mine(), requests.c.agent == agent.agent,
                                        requests.c.fingerprint == fp,
-                                       requests.c.state.in_(S.CLAIMABLE),
-                                       requests.c.cooldown_until <= now,
                                        requests.c.expires_at > now)
-                .values(state=S.EXECUTED, claimed_at=now, updated_at=now))
+                .values(state=S.EXECUTED, updated_at=now))
             if res.rowcount != 1:
                 return False
             problem = self._ledger_problem(conn, rid, agent.agent, fp, now)
@@ -394,50 +726,67 @@ class HoldService:
             raise NotFound(rid)
         names = conn.execute(select(approvals.c.username).where(approvals.c.request_id == rid)
                              .order_by(approvals.c.at)).scalars().all()
-        return self._render(row, list(names), count_humans(conn), self._net_entries(conn, rid))
+        return self._render(row, list(names), human_names(conn), self._net_entries(conn, rid))
 
     def _net_entries(self, conn: Connection, rid: str) -> dict[str, Any]:
-        """The safety net of a request, from the ledger: its plan, then what was done."""
+        """The safety net of a request, from the ledger: its plan, then what was done, and
+        whether it was undone since (``airlock undo``)."""
         from airlock.store.models import ledger as ledger_t
 
         out: dict[str, Any] = {}
-        rows = conn.execute(select(ledger_t.c.kind, ledger_t.c.payload)
+        rows = conn.execute(select(ledger_t.c.kind, ledger_t.c.payload, ledger_t.c.at,
+                                   ledger_t.c.actor)
                             .where(ledger_t.c.request_id == rid,
-                                   ledger_t.c.kind.in_(("held", "protected", "protect-failed")))
+                                   ledger_t.c.kind.in_(("held", "protected", "protect-failed",
+                                                        "undone")))
                             .order_by(ledger_t.c.seq)).all()
-        for kind, payload in rows:
+        for kind, payload, at, actor in rows:
             body = json.loads(payload)
             if kind == "held":
                 out["plan"] = body.get("safety_net", [])
             elif kind == "protected":
                 out["records"] = body.get("records", [])
+            elif kind == "undone":
+                out["undone"] = {"at": at, "by": actor}
             else:
                 out["failed"] = body.get("reason", "")
         return out
 
-    def _render(self, row: Any, approvers: list[str], humans: int,
+    def _render(self, row: Any, approvers: list[str], humans: list[str],
                 net: dict[str, Any] | None = None) -> dict[str, Any]:
         now = time.time()
-        state = S.effective(row, now)
+        state = self._effective(row, now)
         remaining = 0.0
         if state == S.COOLING and row["cooldown_until"] is not None:
             remaining = max(0.0, float(row["cooldown_until"]) - now)
+        net = net or {}
+        pending = state == S.PENDING
+        required = int(row["required_approvers"])
         return {
             "id": row["id"], "state": state, "stored_state": row["state"],
+            # what a human reads: ``undone`` once ``airlock undo`` restored what it removed
+            "shown_state": "undone" if state == S.EXECUTED and net.get("undone") else state,
+            "undone": net.get("undone"),
+            # who may still approve it (not the agent's owner, nobody twice), and why it can
+            # never gather its approvals as things stand
+            "can_approve": eligible(humans, approvers, row["agent"], row["owner"])
+            if pending else [],
+            "approval_problem": approval_problem(required, approvers, humans, row["agent"],
+                                                 row["owner"]) if pending else "",
             "agent": row["agent"], "owner": row["owner"], "fingerprint": row["fingerprint"],
             "action": json.loads(row["action_json"]),
             "decision": json.loads(row["decision_json"]),
             "confirm_name": row["confirm_name"], "environment": row["environment"],
             "required_approvers": row["required_approvers"], "approvals": approvers,
-            "humans": humans, "cooldown_seconds": row["cooldown_seconds"],
+            "humans": len(humans), "cooldown_seconds": row["cooldown_seconds"],
             "cooldown_until": row["cooldown_until"], "cooldown_remaining": remaining,
             "expires_at": row["expires_at"], "pending_until": row["pending_until"],
             "created_at": row["created_at"], "claimed_at": row["claimed_at"],
             "ended_by": row["ended_by"], "url": self.url(row["id"]),
-            "safety_net": self._net_summary(net or {}),
-            "safety_net_plan": (net or {}).get("plan", []),
-            "safety_net_records": (net or {}).get("records"),
-            "safety_net_failed": (net or {}).get("failed"),
+            "safety_net": self._net_summary(net),
+            "safety_net_plan": net.get("plan", []),
+            "safety_net_records": net.get("records"),
+            "safety_net_failed": net.get("failed"),
             "safety_net_progress": self._net_progress(row["id"], state),
         }
 
@@ -450,11 +799,13 @@ class HoldService:
                     f"({r['size']} bytes, sha256 {r['sha256'][:12]})"
                     for r in net["records"] if r.get("snapshot")]
             return "; ".join(done) or "nothing needed a snapshot"
-        plan = [str(p.get("does", "")) for p in net.get("plan", [])]
+        plan = [str(p.get("does", "")) + (f" (it removes {removes(p['contents'])})"
+                                           if p.get("contents") else "")
+                for p in net.get("plan", [])]
         return "; ".join(plan) if plan else SAFETY_NET_NONE
 
     def _net_progress(self, rid: str, state: str) -> dict[str, Any] | None:
-        if state != S.READY or self._protector is None:
+        if state not in (S.READY, S.CLAIMING) or self._protector is None:
             return None
         from airlock.protect import journal
 
@@ -468,7 +819,7 @@ class HoldService:
             if only_open:
                 q = q.where(requests.c.state.in_(S.OPEN))
             rows = conn.execute(q).mappings().all()
-            humans = count_humans(conn)
+            humans = human_names(conn)
             out = []
             for row in rows:
                 names = conn.execute(select(approvals.c.username)
@@ -581,7 +932,8 @@ class HoldService:
     # ---- deadlines -------------------------------------------------------------------
 
     def tick(self, batch: int = 100) -> int:
-        """Persist the deadline transitions that have passed; returns how many."""
+        """Persist the deadline transitions that have passed, and give back the claims
+        whose claimer is gone (``claiming`` -> ``ready``: nothing ran); returns how many."""
         now = time.time()
         due = or_(and_(requests.c.state == S.PENDING, requests.c.pending_until <= now),
                   and_(requests.c.state.in_(S.CLAIMABLE), requests.c.expires_at <= now),
@@ -590,21 +942,35 @@ class HoldService:
         with self.store.read() as conn:
             n_due = conn.execute(select(func.count()).select_from(requests).where(due)
                                  ).scalar_one()
-        if not n_due:
+            claiming = conn.execute(select(requests).where(requests.c.state == S.CLAIMING)
+                                    ).mappings().all()
+        gone = [r["id"] for r in claiming if self._effective(r, now) != S.CLAIMING]
+        if not n_due and not gone:
             return 0
+        if gone:
+            due = or_(due, requests.c.id.in_(gone))
         moved = 0
         with self.store.write() as conn:
             q = select(requests).where(due).limit(batch)
             if self.store.postgres:
                 q = q.with_for_update(skip_locked=True)
             for row in conn.execute(q).mappings().all():
-                new = S.effective(row, now)
+                new = self._effective(row, now)
                 if new == row["state"] or not S.can_move(row["state"], new):
                     continue
-                res = conn.execute(update(requests).where(requests.c.id == row["id"],
-                                                          requests.c.state == row["state"])
-                                   .values(state=new, updated_at=now))
+                same = [requests.c.id == row["id"], requests.c.state == row["state"]]
+                values: dict[str, Any] = {"state": new, "updated_at": now}
+                body: dict[str, Any] = {"from": row["state"]}
+                if row["state"] == S.CLAIMING:  # the very claim that was seen gone
+                    same += [requests.c.claimed_at == row["claimed_at"],
+                             requests.c.updated_at == row["updated_at"]]
+                    if new == S.READY:
+                        values["claimed_at"] = None
+                        body["reason"] = ("its claimer is gone (process ended or no heartbeat "
+                                          "for the lease); nothing was allowed, the approval "
+                                          "stands")
+                res = conn.execute(update(requests).where(*same).values(**values))
                 if res.rowcount == 1:
                     moved += 1
-                    self.ledger.append(conn, new, "airlock", row["id"], {"from": row["state"]})
+                    self.ledger.append(conn, new, "airlock", row["id"], body)
         return moved

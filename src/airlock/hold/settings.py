@@ -1,11 +1,16 @@
 """Settings of ``airlock serve``: the ``[hold]``, ``[notify]`` and ``[serve]`` sections of
-airlock.toml, read beside the core config (which :mod:`airlock.config` parses)."""
+airlock.toml, read beside the core config (which :mod:`airlock.config` parses).
+
+They are read once, when the server starts (a cooldown, the number of approvers or the
+notification targets changing under a running request would be a surprise of its own);
+the core config — inventory, policies, packs — is reloaded on change by the decision path.
+:class:`OwnSectionsWatch` lets the server say so when the file changes."""
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from airlock.config import Config, ConfigError, find_config, parse_config
@@ -24,7 +29,9 @@ class HoldSettings:
     pending_ttl: float = 86400.0  # how long a request waits for humans
     checkpoint_every: int = 100  # sign the ledger head every N entries
     session_ttl: float = 8 * 3600.0
-    login_failures: int = 5  # per user per login_window
+    # wrong codes (with the right password) per user and channel (web, CLI) per window;
+    # wrong passwords never lock anyone out (see hold.identity.authenticate)
+    login_failures: int = 5
     login_window: float = 300.0
 
 
@@ -60,17 +67,81 @@ def load(config_path: str | None, cwd: str | None = None) -> ServeSettings:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     own = {k: data.pop(k) for k in OWN_SECTIONS if k in data}
     out = ServeSettings(config=parse_config(data, path, text))
-    out.hold = _hold(own.get("hold", {}), path)
+    out.hold, out.notify_urls, out.public_url = _own(own, path)
+    return out
+
+
+def _own(own: dict[str, Any], path: str) -> tuple[HoldSettings, list[str], str]:
+    hold = _hold(own.get("hold", {}), path)
     notify = own.get("notify", {})
+    if not isinstance(notify, dict):
+        raise ConfigError(f"{path}: [notify] must be a table")
     _only(notify, {"urls"}, "[notify]", path)
     urls = notify.get("urls", [])
     if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
         raise ConfigError(f"{path}: [notify] urls must be a list of apprise URLs")
-    out.notify_urls = list(urls)
     serve = own.get("serve", {})
+    if not isinstance(serve, dict):
+        raise ConfigError(f"{path}: [serve] must be a table")
     _only(serve, {"public_url"}, "[serve]", path)
-    out.public_url = str(serve.get("public_url", "")).rstrip("/")
-    return out
+    return hold, list(urls), str(serve.get("public_url", "")).rstrip("/")
+
+
+def own_sections(settings: ServeSettings) -> dict[str, Any]:
+    """``[hold]``, ``[notify]`` and ``[serve]`` as ``settings`` holds them, comparable."""
+    return {"hold": asdict(settings.hold), "notify": {"urls": list(settings.notify_urls)},
+            "serve": {"public_url": settings.public_url}}
+
+
+class OwnSectionsWatch:
+    """Tells a running server which of its own sections of airlock.toml changed since it
+    started (they take effect at the next start): :meth:`check` is cheap (one ``stat``)
+    until the file changes, and reports each new content once."""
+
+    def __init__(self, settings: ServeSettings) -> None:
+        self.path = settings.config.path
+        self.running = own_sections(settings)
+        self._stamp = self._stat()
+        self._reported: object = self.running
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.path) if self.path else None
+        except OSError:
+            return None
+        return None if st is None else (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def check(self) -> str | None:
+        """A message when the file changed to something new since the last report."""
+        if not self.path:
+            return None
+        stamp = self._stat()
+        if stamp == self._stamp:
+            return None
+        self._stamp = stamp
+        try:
+            with open(self.path, "rb") as fh:
+                data = tomllib.loads(fh.read().decode("utf-8", "replace"))
+            hold, urls, public_url = _own({k: data[k] for k in OWN_SECTIONS if k in data},
+                                          self.path)
+            now: dict[str, Any] = {"hold": asdict(hold), "notify": {"urls": urls},
+                   "serve": {"public_url": public_url}}
+        except (OSError, tomllib.TOMLDecodeError, ConfigError) as exc:
+            now = {"error": str(exc)}
+        if now == self._reported:
+            return None
+        self._reported = now
+        if "error" in now:
+            return (f"{self.path} changed and cannot be read ({now['error']}); this server "
+                    "keeps the [hold], [notify] and [serve] settings it started with")
+        changed = [k for k in OWN_SECTIONS if now[k] != self.running[k]]
+        if not changed:
+            return None
+        one = len(changed) == 1
+        return (f"{self.path} changed: {', '.join(f'[{k}]' for k in changed)} now "
+                f"differ{'s' if one else ''} from what this server runs with, and take"
+                f"{'s' if one else ''} effect only after a restart of `airlock serve` (the "
+                "inventory, policies and packs are reloaded on change already)")
 
 
 def _hold(body: Any, path: str) -> HoldSettings:

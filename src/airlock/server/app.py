@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import click
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from airlock.broker import grants, tokens
 from airlock.hold import states as S
 from airlock.hold.service import Refused
+from airlock.hold.settings import OwnSectionsWatch
 from airlock.server import auth
 from airlock.server.context import ServerContext
 from airlock.server.decisions import ServiceHandler
@@ -26,7 +28,18 @@ from airlock.server.headers import with_security
 log = logging.getLogger("airlock.server")
 MAX_WAIT = 60.0
 MAX_HOOK_BODY = 16 << 20  # a Write tool's payload carries the whole file
+MAX_ACTION_BODY = 1 << 20  # one action: a command, a SQL script, an HTTP or MCP call
+MAX_FORM_BODY = 64 << 10  # sign-in, approve, reject, abort, sign-out forms; everything else
 POLL = 0.25
+
+
+def body_limit(path: str) -> int:
+    """The most a request body to ``path`` may carry (``/proxy/…`` has its own rules)."""
+    if path.startswith("/v1/hooks/"):
+        return MAX_HOOK_BODY
+    if path == "/v1/actions":
+        return MAX_ACTION_BODY
+    return MAX_FORM_BODY
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -48,12 +61,31 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _ticker(ctx: ServerContext, stop: threading.Event, every: float = 0.5) -> None:
+def _say(message: str) -> None:
+    click.echo(f"airlock serve: {message}", err=True)
+
+
+RESTART_NOTICE = ("[hold], [notify] and [serve] of {path} are read at start only: restart "
+                  "`airlock serve` after editing them (the inventory, policies and packs are "
+                  "reloaded on change)")
+
+
+def _ticker(ctx: ServerContext, stop: threading.Event, every: float = 0.5,
+            watch: OwnSectionsWatch | None = None, watch_every: int = 4) -> None:
+    n = 0
     while not stop.wait(every):
         try:
             ctx.service.tick()
         except Exception as exc:  # noqa: BLE001 - keep ticking; claims do not need it
             log.warning("tick failed: %s", type(exc).__name__)
+        n += 1
+        if watch is not None and n % watch_every == 0:
+            try:
+                changed = watch.check()
+            except Exception as exc:  # noqa: BLE001 - a notice only
+                changed = f"cannot watch {watch.path}: {type(exc).__name__}"
+            if changed:
+                _say(changed)
 
 
 def create_app(ctx: ServerContext,
@@ -66,9 +98,12 @@ def create_app(ctx: ServerContext,
             ctx.ledger.append(conn, "server-started", "airlock",
                               payload={"public_key": ctx.public_key})
         ctx.ledger.checkpoint()  # sign the tail a kill -9 left unsigned: no later rewrite
+        watch = OwnSectionsWatch(ctx.settings)
+        if watch.path:
+            _say(RESTART_NOTICE.format(path=watch.path))
         stop = threading.Event()
         thread = threading.Thread(target=_ticker, args=(ctx, stop), name="airlock-tick",
-                                  daemon=True)
+                                  kwargs={"watch": watch}, daemon=True)
         thread.start()
         try:
             yield
@@ -88,6 +123,7 @@ def create_app(ctx: ServerContext,
                   lifespan=lifespan)
     app.state.ctx = ctx
 
+    app.add_middleware(BodyLimit)  # inside SecurityHeaders: its 413 carries them too
     app.add_middleware(SecurityHeaders)
 
     @app.get("/v1/health")
@@ -200,11 +236,74 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class BodyTooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body over {limit} bytes")
+        self.limit = limit
+
+
+class BodyLimit:
+    """Limits every request body (:func:`body_limit`), answering 413 before the route
+    sees a byte too many: a declared ``Content-Length`` over the limit is refused before
+    anything is read, and a body without one (chunked) is counted as it streams in: the
+    read that crosses the limit raises, the route stops there (nothing is stored), and
+    the client gets the 413."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = body_limit(scope["path"])
+        for key, value in scope.get("headers", []):
+            if key == b"content-length" and value.strip().isdigit() and int(value) > limit:
+                await _too_large(scope, send, limit)
+                return
+        seen = 0
+        started = False
+
+        async def counted() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def tracked(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked)
+        except BodyTooLarge:
+            if started:  # a route that answered before reading all of it: nothing to add
+                return
+            await _too_large(scope, send, limit)
+
+
+async def _too_large(scope: Any, send: Any, limit: int) -> None:
+    text = f"a request body to {scope['path']} is limited to {limit} bytes"
+    if scope["path"].startswith("/v1/"):
+        body, kind = json.dumps({"error": text}).encode(), b"application/json"
+    else:
+        body, kind = text.encode(), b"text/plain; charset=utf-8"
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
+
+
 def _agent_view(view: dict[str, Any]) -> dict[str, Any]:
     keep = ("id", "state", "agent", "fingerprint", "action", "decision", "environment",
             "required_approvers", "approvals", "cooldown_until", "cooldown_remaining",
             "expires_at", "created_at", "claimed_at", "url", "safety_net",
-            "safety_net_plan", "safety_net_records", "safety_net_failed")
+            "safety_net_plan", "safety_net_records", "safety_net_failed", "approval_problem")
     out = {k: view[k] for k in keep if k in view}
     if view["state"] == S.READY:
         out["next"] = "re-submit exactly the same action to POST /v1/actions: it is allowed once"

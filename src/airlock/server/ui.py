@@ -20,12 +20,13 @@ from starlette.concurrency import run_in_threadpool
 
 from airlock.hold import states as S
 from airlock.hold.identity import AuthError, authenticate, create_session, end_session
-from airlock.hold.service import Refused
+from airlock.hold.service import Refused, duration, human_size, readable, removes
 from airlock.server import auth
 from airlock.server.context import ServerContext
 
 router = APIRouter()
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+INDEX_REFRESH = 5  # seconds between reloads of the request list
 MESSAGES = {"approved": "Your approval is recorded.", "rejected": "Request rejected.",
             "aborted": "Request aborted: it will not run."}
 
@@ -41,7 +42,38 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def _ago(ts: float | None, now: float | None = None) -> str:
+    if ts is None:
+        return "—"
+    left = max(0, int((now or time.time()) - ts))
+    if left < 60:
+        return f"{left} s ago"
+    if left < 3600:
+        return f"{left // 60} min ago"
+    if left < 86400:
+        return f"{left // 3600} h {left % 3600 // 60} min ago"
+    return f"{left // 86400} d ago"
+
+
+def clock(seconds: float | None) -> str:
+    """A countdown: ``9:59`` (``1:02:03`` past an hour, ``42 s`` under a minute)."""
+    total = max(0, int(-(-(seconds or 0) // 1)))
+    if total < 60:
+        return f"{total} s"
+    h, rest = divmod(total, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
 templates.env.filters["when"] = _when
+templates.env.filters["ago"] = _ago
+templates.env.filters["duration"] = duration
+templates.env.filters["clock"] = clock
+templates.env.filters["readable"] = readable
+templates.env.filters["removes"] = removes
+templates.env.filters["size"] = human_size
+RISKY = ("destructive", "catastrophic")
+templates.env.globals["RISKY"] = RISKY
 
 
 def _page(request: Request, name: str, status: int = 200, **data: Any) -> HTMLResponse:
@@ -82,11 +114,14 @@ async def login(request: Request) -> Response:
     if not auth.csrf_ok(expected, form.get("csrf")):
         return HTMLResponse("forged or missing CSRF token", status_code=403)
     hold = ctx.settings.hold
+    # the socket peer (uvicorn runs with proxy_headers off): for the ledger only, as the
+    # limit keys on the password, which an agent lacks, not on an address it can pick
+    source = request.client.host if request.client is not None else ""
     try:
         human = await run_in_threadpool(
             authenticate, ctx.store, ctx.ledger, str(form.get("username", "")),
             str(form.get("password", "")), str(form.get("code", "")),
-            hold.login_failures, hold.login_window)
+            hold.login_failures, hold.login_window, via="web", source=source)
     except AuthError as exc:
         return _page(request, "login.html", status=401, csrf=expected, next=nxt,
                      error=str(exc))
@@ -119,10 +154,11 @@ def index(request: Request) -> Response:
     session = auth.human(ctx.store, request)
     if session is None:
         return _to_login(request)
-    rows = ctx.service.list(only_open=False, limit=50)
+    waiting = ctx.service.list(only_open=True, limit=200)
+    recent = ctx.service.list(only_open=False, limit=30)
     return _page(request, "index.html", me=session.human, csrf=session.csrf,
-                 open=[r for r in rows if r["state"] in S.OPEN],
-                 closed=[r for r in rows if r["state"] not in S.OPEN])
+                 open=waiting, closed=[r for r in recent if r["state"] not in S.OPEN],
+                 now=time.time(), refresh=INDEX_REFRESH)
 
 
 @router.get("/r/{rid}", response_class=HTMLResponse)
@@ -140,11 +176,21 @@ def request_page(request: Request, rid: str, msg: str = "") -> Response:
 
 def _render_request(request: Request, session: auth.HumanSession, view: dict[str, Any],
                     message: str = "", error: str = "", status: int = 200) -> HTMLResponse:
-    own = session.human.username in (view["agent"], view["owner"])
-    short = view["required_approvers"] > view["humans"]
+    me = session.human.username
+    may_approve = me in view["can_approve"]
+    why_not = ""
+    if view["state"] == S.PENDING and not may_approve:
+        if me == view["owner"]:
+            why_not = ("You cannot approve this request: you own the agent that asked for it. "
+                       "A different human must.")
+        elif me == view["agent"]:
+            why_not = "You cannot approve this request: it is yours. A different human must."
+        elif me in view["approvals"]:
+            why_not = ("You approved this request already; the next approval must come from a "
+                       "different human.")
     return _page(request, "request.html", status=status, me=session.human, csrf=session.csrf,
-                 r=view, own=own, short_of_humans=short, message=message, error=error,
-                 now=time.time())
+                 r=view, may_approve=may_approve, why_not=why_not, message=message,
+                 error=error, now=time.time(), action=readable(view["action"]))
 
 
 async def _human_post(request: Request, rid: str, op: str) -> Response:
