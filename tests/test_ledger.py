@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import delete, insert, select, update
 
 from airlock.hold import settings as hold_settings
+from airlock.instance import Instance, build
 from airlock.ledger import Ledger, load_or_create_key, public_hex, verify
-from airlock.server.context import ServerContext, build
 from airlock.store.db import Store, open_store
 from airlock.store.models import checkpoints, ledger_head, requests
 from airlock.store.models import ledger as ledger_table
@@ -240,7 +240,7 @@ def test_verify_checks_executed_rows_and_honours_approvals_from_before_signing(
     assert "no execution-claimed entry" in errors[1]
 
 
-def _context(tmp_path: Path) -> ServerContext:
+def _context(tmp_path: Path) -> Instance:
     cfg = tmp_path / "airlock.toml"
     cfg.write_text(f'[airlock]\ndata_dir = "{tmp_path}"\n')
     return build(hold_settings.load(str(cfg), str(tmp_path)), None, "http://127.0.0.1:1")

@@ -38,7 +38,7 @@ def _settings(config_path: str | None) -> ServeSettings:
 
 def _context(config_path: str | None, database: str | None, base_url: str = "",
              with_checker: bool = False) -> Any:
-    from airlock.server.context import build
+    from airlock.instance import build
 
     return build(_settings(config_path), database, base_url or "http://127.0.0.1:8750",
                  with_checker=with_checker)

@@ -29,7 +29,7 @@ from airlock.hold.identity import (
     remove_human,
     reset_totp,
 )
-from airlock.server.context import ServerContext, build
+from airlock.instance import Instance, build
 from tests.server.harness import next_code
 
 PASSWORD = "correct horse battery"
@@ -148,7 +148,7 @@ def test_admin_list_remove_reset_totp_need_an_admin_and_are_recorded(
         ctx.store.close()
 
 
-def _ctx(home: Path, config: str = "") -> ServerContext:
+def _ctx(home: Path, config: str = "") -> Instance:
     cfg = home / "airlock.toml"
     if config:
         cfg.write_text(config)
@@ -157,7 +157,7 @@ def _ctx(home: Path, config: str = "") -> ServerContext:
 
 
 @pytest.fixture
-def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerContext]:
+def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Instance]:
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("AIRLOCK_HOME", str(home))
@@ -175,12 +175,12 @@ def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerConte
     c.store.close()
 
 
-def _human(ctx: ServerContext, name: str, secret: str, step: int = 0) -> Human:
+def _human(ctx: Instance, name: str, secret: str, step: int = 0) -> Human:
     code = pyotp.TOTP(secret).generate_otp(int(time.time() // 30) + step)
     return authenticate(ctx.store, ctx.ledger, name, PASSWORD, code)
 
 
-def test_the_last_admin_is_never_removed(ctx: ServerContext) -> None:
+def test_the_last_admin_is_never_removed(ctx: Instance) -> None:
     create_human(ctx.store, ctx.ledger, "alice", PASSWORD)
     create_human(ctx.store, ctx.ledger, "carol", PASSWORD, is_admin=False)
     with pytest.raises(ValueError, match="last admin"):
@@ -193,7 +193,7 @@ def test_the_last_admin_is_never_removed(ctx: ServerContext) -> None:
     assert kinds.count("human-removed") == 1  # a refusal leaves no entry
 
 
-def test_removing_a_human_who_approved_keeps_the_record(ctx: ServerContext,
+def test_removing_a_human_who_approved_keeps_the_record(ctx: Instance,
                                                         workspace: Path) -> None:
     create_human(ctx.store, ctx.ledger, "alice", PASSWORD)
     bob_secret = create_human(ctx.store, ctx.ledger, "bob", PASSWORD)
@@ -214,7 +214,7 @@ def test_removing_a_human_who_approved_keeps_the_record(ctx: ServerContext,
     assert L.verify(ctx.store, [ctx.public_key]).ok
 
 
-def test_reset_totp_replaces_the_secret(ctx: ServerContext) -> None:
+def test_reset_totp_replaces_the_secret(ctx: Instance) -> None:
     old = create_human(ctx.store, ctx.ledger, "alice", PASSWORD)
     create_human(ctx.store, ctx.ledger, "carol", PASSWORD, is_admin=False)
     new = reset_totp(ctx.store, ctx.ledger, "carol", "alice")

@@ -21,7 +21,7 @@ from airlock import ledger as L
 from airlock.fingerprint import fingerprint
 from airlock.hold import settings as hold_settings
 from airlock.hold.identity import AgentPrincipal, Human, create_human
-from airlock.server.context import ServerContext, build
+from airlock.instance import Instance, build
 from airlock.store.models import humans
 
 PASSWORD = "correct horse battery"
@@ -31,7 +31,7 @@ AGENT = AgentPrincipal("tok1", "bot", None, None)
 
 @dataclass
 class Env:
-    ctx: ServerContext
+    ctx: Instance
     db: Path
     cfg: Path
     ws: Path
@@ -339,7 +339,7 @@ def test_a_claimer_killed_mid_claim_gives_the_approval_back_at_once(
     code = textwrap.dedent(f"""
         from airlock.hold import settings
         from airlock.hold.identity import AgentPrincipal
-        from airlock.server.context import build
+        from airlock.instance import build
         ctx = build(settings.load({str(env.cfg)!r}, {str(env.cfg.parent)!r}), None, "http://x")
         ctx.service.submit(AgentPrincipal("tok1", "bot", None, None),
                            {{"command": {RESET!r}, "cwd": {str(env.ws)!r}}})

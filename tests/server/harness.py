@@ -17,7 +17,7 @@ import pyotp
 
 from airlock.hold import settings as hold_settings
 from airlock.hold.identity import create_human, issue_token
-from airlock.server.context import ServerContext, build
+from airlock.instance import Instance, build
 from tests.conftest_pg import free_port
 
 PASSWORD = "correct horse battery"
@@ -36,7 +36,7 @@ class Airlock:
         self.database = database
         self.procs: list[subprocess.Popen[bytes]] = []
         self.port = 0
-        self._ctx: ServerContext | None = None
+        self._ctx: Instance | None = None
         self.totp: dict[str, str] = {}
         self._steps: dict[str, int] = {}  # the last TOTP step each human used
         self._browsers: dict[tuple[int, str], WebHuman] = {}
@@ -104,7 +104,7 @@ class Airlock:
     # ---- direct database access (what the CLI does) ----------------------------------
 
     @property
-    def ctx(self) -> ServerContext:
+    def ctx(self) -> Instance:
         if self._ctx is None:
             settings = hold_settings.load(str(self.config_path), str(self.home))
             self._ctx = build(settings, self.database, self.url, with_checker=False)

@@ -32,7 +32,7 @@ from airlock.broker.upstream import (
     incoming_headers,
     outgoing_headers,
 )
-from airlock.server.headers import with_security
+from airlock.security_headers import with_security
 
 log = logging.getLogger("airlock.proxy")
 MAX_CLASSIFY_BODY = 1 << 20  # a GraphQL request larger than this is refused, not guessed

@@ -166,7 +166,7 @@ def undo_request(settings: Any, request: str, force: bool = False) -> list[str]:
     from airlock.broker.providers import load
     from airlock.broker.secrets import SecretBox
     from airlock.hold.settings import load as load_settings
-    from airlock.server.context import build
+    from airlock.instance import build
 
     config = pending[0].get("config")
     ctx = build(load_settings(config, data_dir), None, "http://127.0.0.1:8750",

@@ -101,8 +101,8 @@ class Demo:
         from airlock.broker.secrets import SecretBox
         from airlock.hold import settings as hold_settings
         from airlock.hold.identity import create_human
+        from airlock.instance import build
         from airlock.server.app import create_app as airlock_app
-        from airlock.server.context import build
 
         self.paas_root = self.home / "paas"
         paas_port, airlock_port = free_port(), free_port()

@@ -21,7 +21,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
@@ -259,9 +259,16 @@ def removes(contents: dict[str, Any]) -> str:
     return text if contents.get("complete", True) else f"at least {text}"
 
 
+class Checks(Protocol):
+    """What the hold service asks to decide an action: the pipeline's ``Checker`` (or
+    the server's lazily rebuilt one), anything with this one method."""
+
+    def check(self, action: Action) -> Decision: ...
+
+
 class HoldService:
     def __init__(self, store: Store, ledger: Ledger, settings: ServeSettings,
-                 checker: Any, notifier: Notifier | None = None,
+                 checker: Checks | None, notifier: Notifier | None = None,
                  base_url: str = "http://127.0.0.1:8750") -> None:
         self.store = store
         self.ledger = ledger
@@ -367,10 +374,14 @@ class HoldService:
                 out["reasons"] = [warning, *out.get("reasons", [])]
         return out
 
+    def _checker(self) -> Checks:
+        if self.checker is None:  # an instance built to read state, not to decide
+            raise RuntimeError("this Airlock instance was built without a checker")
+        return self.checker
+
     def _decide(self, action: Action) -> Decision:
         try:
-            decision: Decision = self.checker.check(action)
-            return decision
+            return self._checker().check(action)
         except Exception as exc:  # noqa: BLE001 - fail closed: undecidable is held
             return Decision("hold", Risk.CATASTROPHIC, [],
                             [f"airlock could not decide ({type(exc).__name__}); held"])
@@ -403,7 +414,7 @@ class HoldService:
                                             "at": time.time()})
 
             records: list[dict[str, Any]] = protector.protect(
-                self.checker.check(action).targets, rid, report)
+                self._checker().check(action).targets, rid, report)
         except Exception as exc:  # noqa: BLE001 - fail closed: no verified snapshot, no run
             reason = str(exc) or type(exc).__name__
             now = time.time()

@@ -20,10 +20,10 @@ from airlock.broker import grants, tokens
 from airlock.hold import states as S
 from airlock.hold.service import Refused
 from airlock.hold.settings import OwnSectionsWatch
+from airlock.instance import Instance
+from airlock.security_headers import with_security
 from airlock.server import auth
-from airlock.server.context import ServerContext
 from airlock.server.decisions import ServiceHandler
-from airlock.server.headers import with_security
 
 log = logging.getLogger("airlock.server")
 MAX_WAIT = 60.0
@@ -70,7 +70,7 @@ RESTART_NOTICE = ("[hold], [notify] and [serve] of {path} are read at start only
                   "reloaded on change)")
 
 
-def _ticker(ctx: ServerContext, stop: threading.Event, every: float = 0.5,
+def _ticker(ctx: Instance, stop: threading.Event, every: float = 0.5,
             watch: OwnSectionsWatch | None = None, watch_every: int = 4) -> None:
     n = 0
     while not stop.wait(every):
@@ -88,7 +88,7 @@ def _ticker(ctx: ServerContext, stop: threading.Event, every: float = 0.5,
                 _say(changed)
 
 
-def create_app(ctx: ServerContext,
+def create_app(ctx: Instance,
                on_stop: Callable[[], None] | None = None) -> AirlockApp:
     """The app ``airlock serve`` runs; ``on_stop`` runs first when it stops (uvicorn
     re-raises the stopping signal once the app is down, so nothing after it runs)."""

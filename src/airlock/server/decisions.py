@@ -28,7 +28,7 @@ import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from airlock.server.context import ServerContext
+    from airlock.instance import Instance
 
 # What the service takes from a caller's environment.
 CALLER_ENV = ("AIRLOCK_TOKEN", "HOME", "CLAUDE_PROJECT_DIR")
@@ -46,7 +46,7 @@ def home_of(uid: int | None) -> str:
 class ServiceHandler:
     """Answers one forwarded call (see :class:`airlock.daemon.Daemon`)."""
 
-    def __init__(self, ctx: ServerContext) -> None:
+    def __init__(self, ctx: Instance) -> None:
         self.ctx = ctx
         self._recorded: set[str] = set()
         self._lock = threading.Lock()

@@ -21,8 +21,8 @@ from starlette.concurrency import run_in_threadpool
 from airlock.hold import states as S
 from airlock.hold.identity import AuthError, authenticate, create_session, end_session
 from airlock.hold.service import Refused, duration, human_size, readable, removes
+from airlock.instance import Instance
 from airlock.server import auth
-from airlock.server.context import ServerContext
 
 router = APIRouter()
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -31,8 +31,8 @@ MESSAGES = {"approved": "Your approval is recorded.", "rejected": "Request rejec
             "aborted": "Request aborted: it will not run."}
 
 
-def _ctx(request: Request) -> ServerContext:
-    ctx: ServerContext = request.app.state.ctx
+def _ctx(request: Request) -> Instance:
+    ctx: Instance = request.app.state.ctx
     return ctx
 
 

@@ -1,5 +1,5 @@
-"""The security headers every response of ``airlock serve`` carries (the FastAPI app's
-middleware and the proxy's own responses both add them through :func:`with_security`)."""
+"""The security headers every HTTP response of Airlock carries (the web app's middleware
+and the broker proxy's own responses both add them through :func:`with_security`)."""
 
 from __future__ import annotations
 

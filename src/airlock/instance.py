@@ -1,4 +1,6 @@
-"""Everything a running server holds, built once at start."""
+"""One Airlock instance, assembled once: its settings, state store, ledger, hold service
+and notifier. `airlock serve` runs the web server over it; the broker, `airlock undo` of
+PaaS volumes and the demo build one too (this module imports neither of them)."""
 
 from __future__ import annotations
 
@@ -46,7 +48,7 @@ class LazyChecker:
 
 
 @dataclass
-class ServerContext:
+class Instance:
     settings: ServeSettings
     store: Store
     ledger: Ledger
@@ -57,7 +59,7 @@ class ServerContext:
 
 
 def build(settings: ServeSettings, database: str | None, base_url: str,
-          with_checker: bool = True) -> ServerContext:
+          with_checker: bool = True) -> Instance:
     """Open (and migrate) the database, load or create the signing key, wire the service."""
     data_dir = settings.config.data_dir
     os.makedirs(data_dir, mode=0o700, exist_ok=True)
@@ -68,5 +70,5 @@ def build(settings: ServeSettings, database: str | None, base_url: str,
     notifier = Notifier(settings.notify_urls)
     service = HoldService(store, ledger, settings, checker, notifier,
                           settings.public_url or base_url)
-    return ServerContext(settings, store, ledger, service, notifier, data_dir,
+    return Instance(settings, store, ledger, service, notifier, data_dir,
                          public_hex(key))
