@@ -60,6 +60,18 @@ SECTION_KEYS: dict[str, frozenset[str]] = {
                       "databases"}),
     "mcp.tools": frozenset({"match", "server", "as", "argument", "arguments", "op",
                             "dialect", "database", "risk", "verb"}),
+    # hold/settings.py (airlock serve's own sections)
+    "hold": frozenset({"production_approvers", "default_approvers", "cooldown_production",
+                       "cooldown_default", "cooldown_sandbox", "approval_ttl", "pending_ttl",
+                       "checkpoint_every", "session_ttl", "login_failures", "login_window"}),
+    "notify": frozenset({"urls"}),
+    "serve": frozenset({"public_url"}),
+    # protect/settings.py
+    "protect": frozenset({"store", "path", "quota_bytes", "bucket", "prefix", "endpoint_url",
+                          "region", "access_key_env", "secret_key_env", "object_lock_days",
+                          "retention_days", "require_independent", "unprotected",
+                          "credentials", "protected_paths"}),
+    "protect.credentials": frozenset({"match", "url", "password_env"}),
 }
 
 

@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from airlock.config import Config, ConfigError, find_config, parse_config
+from airlock.config import Config, ConfigError, find_config, parse_config, unknown_key
 
 OWN_SECTIONS = ("hold", "notify", "serve")
 
@@ -76,14 +76,14 @@ def _own(own: dict[str, Any], path: str) -> tuple[HoldSettings, list[str], str]:
     notify = own.get("notify", {})
     if not isinstance(notify, dict):
         raise ConfigError(f"{path}: [notify] must be a table")
-    _only(notify, {"urls"}, "[notify]", path)
+    _only(notify, "notify", path)
     urls = notify.get("urls", [])
     if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
         raise ConfigError(f"{path}: [notify] urls must be a list of apprise URLs")
     serve = own.get("serve", {})
     if not isinstance(serve, dict):
         raise ConfigError(f"{path}: [serve] must be a table")
-    _only(serve, {"public_url"}, "[serve]", path)
+    _only(serve, "serve", path)
     return hold, list(urls), str(serve.get("public_url", "")).rstrip("/")
 
 
@@ -147,7 +147,7 @@ class OwnSectionsWatch:
 def _hold(body: Any, path: str) -> HoldSettings:
     if not isinstance(body, dict):
         raise ConfigError(f"{path}: [hold] must be a table")
-    _only(body, set(_NUMBERS), "[hold]", path)
+    _only(body, "hold", path)
     out = HoldSettings()
     for key, value in body.items():
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
@@ -158,8 +158,7 @@ def _hold(body: Any, path: str) -> HoldSettings:
     return out
 
 
-def _only(body: dict[str, Any], allowed: set[str], where: str, path: str) -> None:
-    extra = sorted(set(body) - allowed)
-    if extra:
-        raise ConfigError(f"{path}: {where}: unknown key {extra[0]!r} "
-                          f"(expected one of {', '.join(sorted(allowed))})")
+def _only(body: dict[str, Any], section: str, path: str) -> None:
+    problem = unknown_key(body, section)
+    if problem:
+        raise ConfigError(f"{path}: [{section}]: {problem}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from airlock.config import ConfigError
+from airlock.config import ConfigError, unknown_key
 
 REQUIRE = ("never", "production", "always")
 
@@ -120,6 +120,9 @@ _SIMPLE: dict[str, type] = {
 
 def parse(body: dict[str, Any], data_dir: str, source: str = "") -> ProtectSettings:
     out = ProtectSettings(data_dir=data_dir, source=source)
+    problem = unknown_key(body, "protect")
+    if problem:
+        raise ConfigError(f"{source}: [protect]: {problem}")
     for key, value in body.items():
         if key == "credentials":
             if not isinstance(value, list):
@@ -127,6 +130,9 @@ def parse(body: dict[str, Any], data_dir: str, source: str = "") -> ProtectSetti
             for item in value:
                 if not isinstance(item, dict) or "match" not in item:
                     raise ConfigError(f"{source}: [[protect.credentials]] needs 'match'")
+                problem = unknown_key(item, "protect.credentials")
+                if problem:
+                    raise ConfigError(f"{source}: [[protect.credentials]]: {problem}")
                 out.credentials.append(Credential(str(item["match"]), str(item.get("url", "")),
                                                   str(item.get("password_env", ""))))
         elif key == "protected_paths":
