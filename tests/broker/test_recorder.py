@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
-from airlock.broker.recorder import LINGER, Entry, Recorder, RecordError, seqs
+from airlock.broker.recorder import Entry, Recorder, RecordError, seqs
 from airlock.ledger import entries, public_hex, verify
 from tests.broker.conftest import Env
 
@@ -68,19 +68,49 @@ def test_concurrent_commits_share_transactions_and_keep_the_chain(env: Env) -> N
     assert verify(env.store, [public_hex(env.ledger.key)]).ok  # type: ignore[arg-type]
 
 
-def test_append_is_committed_within_the_linger_without_anyone_waiting(env: Env) -> None:
+def _wait_kinds(env: Env, n: int, what: str) -> list[str]:
+    """The ledger's kinds once it holds ``n`` entries (a generous ceiling: a state wait,
+    not a measure of the linger)."""
+    deadline = time.monotonic() + 30
+    while len(kinds := _kinds(env)) < n:
+        assert time.monotonic() < deadline, what
+        time.sleep(0.01)
+    return kinds
+
+
+def test_append_is_committed_without_anyone_waiting(env: Env) -> None:
     rec = Recorder(env.store, env.ledger)
     try:
         rec.append("forwarded", "airlock", None, {"status": 200})
-        deadline = time.monotonic() + LINGER + 2.0
-        while _kinds(env) != ["forwarded"]:
-            assert time.monotonic() < deadline, "the entry was never committed"
-            time.sleep(0.01)
+        assert _wait_kinds(env, 1, "the entry was never committed") == ["forwarded"]
+        assert rec.batches == 1
     finally:
         rec.close()
 
 
-def test_lingering_entries_ride_along_with_a_commit(env: Env) -> None:
+def test_an_appended_entry_lingers_until_a_flush_hurries_it(
+        env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    from airlock.broker import recorder
+
+    monkeypatch.setattr(recorder, "LINGER", 60.0)  # not due for a minute
+    rec = Recorder(env.store, env.ledger)
+    try:
+        rec.append("forwarded", "airlock", None, {"status": 200})
+        time.sleep(0.5)  # an entry committed at once would be there by now
+        assert _kinds(env) == [] and rec.batches == 0
+        assert rec.flush(30)  # someone waits: committed now, not in a minute
+        assert _kinds(env) == ["forwarded"] and rec.batches == 1
+    finally:
+        rec.close()
+
+
+def test_lingering_entries_ride_along_with_a_commit(
+        env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    from airlock.broker import recorder
+
+    # the appended entry certainly still lingers when the commit comes (however slow
+    # this machine is between the two calls)
+    monkeypatch.setattr(recorder, "LINGER", 60.0)
     rec = Recorder(env.store, env.ledger)
     try:
         rec.append("forwarded", "airlock", None, {"status": 200})
@@ -166,9 +196,7 @@ def test_a_flush_with_nothing_queued_leaves_later_entries_on_time(env: Env) -> N
         time.sleep(0.1)
         assert rec.commit([("decided", "airlock", None, {})], timeout=5) == [1]
         rec.append("forwarded", "airlock", None, {})
-        deadline = time.monotonic() + LINGER + 2.0
-        while len(_kinds(env)) < 2:
-            assert time.monotonic() < deadline, "the lingering entry was never committed"
-            time.sleep(0.01)
+        assert _wait_kinds(env, 2, "the lingering entry was never committed") == [
+            "decided", "forwarded"]
     finally:
         rec.close()

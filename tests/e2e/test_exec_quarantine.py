@@ -21,9 +21,9 @@ import psycopg
 import pytest
 from mcp import Client
 
-from airlock.protect.directory import hash_tree
 from tests.conftest_mariadb import MariaDB, mariadb_server  # noqa: F401 - the fixture
 from tests.conftest_pg import postgres_url  # noqa: F401 - the session fixture
+from tests.independent import tree_state
 from tests.intake.mcp.helpers import serve_params, session, text
 from tests.server.harness import Airlock
 
@@ -137,7 +137,7 @@ def _kinds(server: Airlock, rid: str) -> list[str]:
 def test_exec_rm_rf_is_quarantined_with_the_claims_snapshot(server: Airlock,
                                                             workspace: Path) -> None:
     data = _tree(workspace)
-    before = hash_tree(str(data))
+    before = tree_state(data)
     agent = Agent(server, server.home.parent / "agent", data_dir=server.home)  # one data dir
     done = agent.exec(workspace, "rm", "-rf", "data")
     assert done.returncode == 0, done.stderr
@@ -147,7 +147,7 @@ def test_exec_rm_rf_is_quarantined_with_the_claims_snapshot(server: Airlock,
     moved = Path(done.stderr.split("airlock: quarantined ", 1)[1].split(" as ", 1)[1]
                  .split(" (kept until", 1)[0])
     assert not moved.is_relative_to(workspace)  # out of the work tree (git status)
-    assert hash_tree(str(moved)) == before  # moved, not deleted
+    assert tree_state(moved) == before  # moved, not deleted
     assert server.state(rid) == "executed"
     kinds = _kinds(server, rid)
     assert kinds.index("protected") < kinds.index("execution-claimed")
@@ -155,7 +155,7 @@ def test_exec_rm_rf_is_quarantined_with_the_claims_snapshot(server: Airlock,
     assert listed.stdout.count('"snapshot"') == 1, listed.stdout  # the claim's, reused
     undo = server.cli("undo", rid)
     assert undo.returncode == 0, undo.stderr
-    assert hash_tree(str(data)) == before
+    assert tree_state(data) == before
 
 
 def test_exec_of_a_compound_command_still_runs_it(server: Airlock, workspace: Path) -> None:

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from airlock.protect.directory import hash_tree
 from airlock.protect.engine import Protector
 from airlock.protect.settings import parse
+from tests.independent import tree_state
 from tests.protect.conftest import sh, targets
 
 
@@ -26,20 +26,20 @@ def test_cli_snapshots_restore_undo_doctor(ws: Path, data_dir: Path) -> None:
     data = ws / "data"
     data.mkdir()
     (data / "f").write_text("hello\n")
-    before = hash_tree(str(data))
+    before = tree_state(data)
     snap = p.protect(targets("rm -rf data", cwd=ws), "c1")[0]["snapshot"]
     listed = cli(data_dir, "snapshots", "--json")
     assert listed.returncode == 0, listed.stderr
     assert [s["snapshot"] for s in json.loads(listed.stdout)] == [snap]
     restored = cli(data_dir, "restore", snap, "--to", str(ws / "copy"))
     assert restored.returncode == 0, restored.stderr
-    assert hash_tree(str(ws / "copy")) == before
+    assert tree_state(ws / "copy") == before
     again = cli(data_dir, "restore", snap, "--to", str(ws / "copy"))
     assert again.returncode == 4 and "exists" in again.stderr
     sh("rm -rf data", ws)
     undo = cli(data_dir, "undo", "c1")
     assert undo.returncode == 0, undo.stderr
-    assert hash_tree(str(data)) == before
+    assert tree_state(data) == before
     doctor = cli(data_dir, "doctor")
     assert doctor.returncode == 1  # single-user mode: the trust boundary does not hold
     assert "ok    directory: snapshot" in doctor.stdout
@@ -100,18 +100,18 @@ def test_undo_of_a_target_snapshotted_twice_exits_0_and_again_says_already_undon
     data = ws / "data"
     data.mkdir()
     (data / "f").write_text("hello\n")
-    before = hash_tree(str(data))
+    before = tree_state(data)
     first = p.protect(targets("rm -rf data", cwd=ws), "tw1")[0]["snapshot"]
     second = p.protect(targets("rm -rf data", cwd=ws), "tw1")[0]["snapshot"]
     sh("rm -rf data", ws)
     undo = cli(data_dir, "undo", "tw1")
     assert undo.returncode == 0, undo.stdout + undo.stderr
     assert f"from snapshot {second}" in undo.stdout and first not in undo.stdout
-    assert hash_tree(str(data)) == before
+    assert tree_state(data) == before
     again = cli(data_dir, "undo", "tw1")
     assert again.returncode == 0, again.stdout + again.stderr
     assert "already undone" in again.stdout and str(data) in again.stdout
-    assert hash_tree(str(data)) == before
+    assert tree_state(data) == before
     [undone] = _entries(store, "undone")  # the second undo did nothing: nothing recorded
     assert undone["request_id"] == "tw1"
     body = undone["payload"]
@@ -160,7 +160,7 @@ def test_a_quarantine_done_by_airlock_and_its_undo_are_in_the_ledger(
     data = ws / "data"
     data.mkdir()
     (data / "f").write_text("keep me\n")
-    before = hash_tree(str(data))
+    before = tree_state(data)
     lines = perform(Config(data_dir=str(data_dir)), targets("rm -rf data", cwd=ws), "qr1")
     assert lines and "quarantined" in lines[0] and "not in the ledger" not in " ".join(lines)
     [q] = _entries(store, "quarantined")
@@ -171,7 +171,7 @@ def test_a_quarantine_done_by_airlock_and_its_undo_are_in_the_ledger(
     assert where in lines[0] and os.path.exists(where) and not data.exists()
     undo = cli(data_dir, "undo", "qr1")
     assert undo.returncode == 0, undo.stderr
-    assert hash_tree(str(data)) == before
+    assert tree_state(data) == before
     [u] = _entries(store, "undone")
     ubody = u["payload"]
     assert isinstance(ubody, dict)

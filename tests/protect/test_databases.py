@@ -1,15 +1,15 @@
-"""Real databases: a throwaway PostgreSQL cluster, the machine's MariaDB (skipped visibly
-when unreachable) and SQLite files. Data is created, the destructive statement is
+"""Real databases: a throwaway PostgreSQL cluster, a throwaway MariaDB server
+(tests/conftest_mariadb.py) and SQLite files. Data is created, the destructive statement is
 classified by the real pipeline, protected, run, seen gone, undone -- and every table is
 compared by checksum, not by count."""
 
 from __future__ import annotations
 
 import secrets
-import shutil
 import sqlite3
 import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -17,7 +17,8 @@ import pytest
 
 from airlock.protect import RestoreRefused
 from airlock.protect.engine import Protector
-from airlock.protect.sqlite import table_checksum as sqlite_checksum
+from tests.conftest_mariadb import MariaDB, mariadb_server  # noqa: F401 - the fixture
+from tests.independent import sqlite_dump, sqlite_rows
 from tests.protect.conftest import targets
 
 # ---- PostgreSQL -------------------------------------------------------------------------
@@ -125,81 +126,96 @@ def test_pg_drop_table_quarantine_moves_it_aside(pg_db: str, protector: Protecto
 
 
 # ---- MariaDB / MySQL ----------------------------------------------------------------------
-
-MYSQL = "mysql://root@127.0.0.1:3306"
-
-
-def my(sql: str, db: str = "") -> str:
-    cmd = ["mysql", "--protocol=TCP", "-h", "127.0.0.1", "-u", "root", "-N", "-B", "-e", sql]
-    return subprocess.run(cmd + ([db] if db else []), capture_output=True, text=True,
-                          check=True, timeout=60).stdout.strip()
+# The throwaway server of tests/conftest_mariadb.py (a free port on 127.0.0.1, root without
+# a password): never the machine's own MariaDB, and no skip when none is running.
 
 
-def my_sum(db: str, table: str) -> str:
-    return my("SET SESSION group_concat_max_len = 100000000; "
-              f"SELECT MD5(GROUP_CONCAT(CONCAT_WS('|', id, who, amount, HEX(note)) "
-              f"ORDER BY id SEPARATOR ';')) FROM `{db}`.`{table}`")
+@dataclass(frozen=True)
+class MyDB:
+    """One fresh database on the throwaway MariaDB server."""
+
+    server: MariaDB
+    name: str
+
+    @property
+    def url(self) -> str:
+        return f"{self.server.url_prefix}/{self.name}"
+
+    def sql(self, sql: str, db: str | None = None) -> str:
+        """Run ``sql`` as root (in ``db``, by default this database; ``""``: none)."""
+        db = self.name if db is None else db
+        return subprocess.run(self.server.cli("-N", "-B", "-e", sql, *([db] if db else [])),
+                              capture_output=True, text=True, check=True,
+                              timeout=60).stdout.strip()
+
+    def checksum(self, table: str, db: str | None = None) -> str:
+        db = self.name if db is None else db
+        return self.sql("SET SESSION group_concat_max_len = 100000000; "
+                        "SELECT MD5(GROUP_CONCAT(CONCAT_WS('|', id, who, amount, HEX(note)) "
+                        f"ORDER BY id SEPARATOR ';')) FROM `{db}`.`{table}`", db="")
+
+    def databases(self) -> list[str]:
+        return self.sql("SHOW DATABASES", db="").split()
 
 
 @pytest.fixture
-def my_db() -> Iterator[str]:
-    if shutil.which("mysql") is None:
-        pytest.skip("MariaDB/MySQL client not installed")
-    try:
-        my("SELECT 1")
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        pytest.skip(f"MariaDB on 127.0.0.1:3306 unreachable as root: {exc}")
-    db = f"shop_{secrets.token_hex(3)}"
-    my(f"CREATE DATABASE {db}")
-    my("CREATE TABLE orders (id int primary key, who varchar(40), amount decimal(10,2), "
-       "note blob)", db)
+def my_db(mariadb_server: MariaDB) -> Iterator[MyDB]:  # noqa: F811
+    my = MyDB(mariadb_server, f"shop_{secrets.token_hex(3)}")
+    my.sql(f"CREATE DATABASE {my.name}", db="")
+    my.sql("CREATE TABLE orders (id int primary key, who varchar(40), amount decimal(10,2), "
+           "note blob)")
     values = ",".join(f"({i}, 'cust{i}', {i * 1.25:.2f}, UNHEX('{i:04x}00ff'))"
                       for i in range(1, 801))
-    my(f"INSERT INTO orders VALUES {values}", db)
-    yield db
-    my(f"DROP DATABASE IF EXISTS {db}")
-    for name in my("SHOW DATABASES").split():
-        if name.startswith(("airlock_q_", "airlock_doctor_")) and name.endswith(db):
-            my(f"DROP DATABASE IF EXISTS `{name}`")
-    if "airlock_quarantine" in my("SHOW DATABASES").split():
-        for t in my("SHOW TABLES", "airlock_quarantine").split():
-            if t.startswith(f"{db}__"):  # only what this test put there
-                my(f"DROP TABLE airlock_quarantine.`{t}`")
+    my.sql(f"INSERT INTO orders VALUES {values}")
+    yield my
+    my.sql(f"DROP DATABASE IF EXISTS {my.name}", db="")
+    for name in my.databases():
+        if name.startswith(("airlock_q_", "airlock_doctor_")) and name.endswith(my.name):
+            my.sql(f"DROP DATABASE IF EXISTS `{name}`", db="")
+    if "airlock_quarantine" in my.databases():
+        for t in my.sql("SHOW TABLES", "airlock_quarantine").split():
+            if t.startswith(f"{my.name}__"):  # only what this test put there
+                my.sql(f"DROP TABLE airlock_quarantine.`{t}`", db="")
 
 
-def test_mysql_drop_table_by_agent_then_undo(my_db: str, protector: Protector) -> None:
-    before = my_sum(my_db, "orders")
-    ts = targets(f'mysql -h 127.0.0.1 -u root {my_db} -e "DROP TABLE orders"')
+def test_mysql_drop_table_by_agent_then_undo(my_db: MyDB, protector: Protector) -> None:
+    before = my_db.checksum("orders")
+    port = my_db.server.port
+    ts = targets(f'mysql -h 127.0.0.1 -P {port} -u root {my_db.name} -e "DROP TABLE orders"')
+    # the throwaway server's port reaches the safety net: never the machine's :3306
+    assert [(t.verb, t.name, t.locator) for t in ts] == [
+        ("sql.drop_table", "orders", my_db.url)], ts
     protector.protect(ts, "m1")
-    my("DROP TABLE orders", my_db)
-    assert my("SHOW TABLES LIKE 'orders'", my_db) == ""
+    my_db.sql("DROP TABLE orders")
+    assert my_db.sql("SHOW TABLES LIKE 'orders'") == ""
     protector.undo("m1")
-    assert my_sum(my_db, "orders") == before
+    assert my_db.checksum("orders") == before
 
 
 def test_mysql_drop_database_as_quarantine_then_undo_and_doctor(
-        my_db: str, protector: Protector) -> None:
-    before = my_sum(my_db, "orders")
-    ts = targets("DROP DATABASE " + my_db, kind="sql", dialect="mysql",
-                 database=f"{MYSQL}/{my_db}")
+        my_db: MyDB, protector: Protector) -> None:
+    before = my_db.checksum("orders")
+    ts = targets("DROP DATABASE " + my_db.name, kind="sql", dialect="mysql",
+                 database=my_db.url)
     out = protector.quarantine(ts, "m2")
     qdb = out[-1]["quarantine"]["quarantine"]
-    assert my_db not in my("SHOW DATABASES").split()
-    assert my_sum(qdb, "orders") == before
+    assert my_db.name not in my_db.databases() and qdb in my_db.databases()
+    assert my_db.checksum("orders", qdb) == before
     protector.undo("m2")
-    assert my_sum(my_db, "orders") == before
-    assert qdb not in my("SHOW DATABASES").split()
+    assert my_db.checksum("orders") == before
+    assert qdb not in my_db.databases()
     results = protector.doctor()
     assert any(ok and "mysql:" in t and "checksums match" in t for ok, t in results), results
 
 
-def test_mysql_delete_all_rows_undo(my_db: str, protector: Protector) -> None:
-    before = my_sum(my_db, "orders")
+def test_mysql_delete_all_rows_undo(my_db: MyDB, protector: Protector) -> None:
+    before = my_db.checksum("orders")
     protector.protect(targets("DELETE FROM orders", kind="sql", dialect="mysql",
-                              database=f"{MYSQL}/{my_db}"), "m3")
-    my("DELETE FROM orders", my_db)
+                              database=my_db.url), "m3")
+    my_db.sql("DELETE FROM orders")
+    assert my_db.sql("SELECT COUNT(*) FROM orders") == "0"
     protector.undo("m3")
-    assert my_sum(my_db, "orders") == before
+    assert my_db.checksum("orders") == before
 
 
 # ---- SQLite ---------------------------------------------------------------------------------
@@ -215,13 +231,15 @@ def test_sqlite_drop_table_and_delete_are_undone(ws: Path, protector: Protector)
     conn.execute("CREATE TABLE u (x)")
     conn.executemany("INSERT INTO u VALUES (?)", [(i,) for i in range(50)])
     conn.commit()
-    before = sqlite_checksum(conn, "t"), sqlite_checksum(conn, "u")
     conn.close()
+    # compared by the test's own reading (Python's sqlite3), not the product's checksum
+    before = sqlite_dump(db)
+    rows = sqlite_rows(db, "t"), sqlite_rows(db, "u")
+    assert len(rows[0]) == 2000 and len(rows[1]) == 50
     protector.protect(targets(f'sqlite3 {db} "DROP TABLE t; DELETE FROM u"', cwd=ws), "s1")
     subprocess.run(["sqlite3", str(db), "DROP TABLE t; DELETE FROM u"], check=True)
+    assert sqlite_dump(db) != before
     protector.undo("s1")
-    conn = sqlite3.connect(db)
-    assert (sqlite_checksum(conn, "t"), sqlite_checksum(conn, "u")) == before
-    assert conn.execute("SELECT name FROM sqlite_master WHERE type='index'").fetchall()
-    conn.close()
+    assert (sqlite_rows(db, "t"), sqlite_rows(db, "u")) == rows  # rowids, values, blobs
+    assert sqlite_dump(db) == before  # schema, the index, every row
     assert any(ok and "sqlite:" in t for ok, t in protector.doctor())

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from airlock.protect import RestoreRefused, StoreFull, StoreUnwritable
-from airlock.protect.directory import hash_tree
 from airlock.protect.engine import Protector
 from airlock.protect.settings import parse
+from tests.independent import tree_state
 from tests.protect.conftest import sh, targets
 
 
@@ -32,14 +32,14 @@ def test_rm_rf_then_undo_restores_contents_modes_symlinks_mtimes(
     data = ws / "data"
     data.mkdir()
     make_tree(data)
-    before = hash_tree(str(data))
+    before = tree_state(data)
     ts = targets("rm -rf data", cwd=ws)
     done = protector.protect(ts, "req1")
     assert done[0]["snapshot"] and done[0]["kind"] == "directory"
     sh("rm -rf data", ws)
     assert not data.exists()
     assert protector.undo("req1")
-    assert hash_tree(str(data)) == before
+    assert tree_state(data) == before
     assert os.readlink(data / "link") == "sub/b.bin"
     assert oct(os.stat(data / "sub" / "deep" / "run.sh").st_mode & 0o777) == "0o751"
     assert os.stat(data / "a.txt").st_mtime_ns == 1_600_000_000_123_456_789
@@ -50,14 +50,14 @@ def test_undo_refuses_to_overwrite_and_restores_elsewhere(ws: Path,
     data = ws / "data"
     data.mkdir()
     make_tree(data)
-    before = hash_tree(str(data))
+    before = tree_state(data)
     protector.protect(targets("rm -rf data", cwd=ws), "req2")
     sh("rm -rf data && mkdir data && echo new > data/new", ws)
     with pytest.raises(RestoreRefused):
         protector.undo("req2")
     assert (data / "new").read_text() == "new\n"
     protector.undo("req2", to=str(ws / "data.restored"))
-    assert hash_tree(str(ws / "data.restored")) == before
+    assert tree_state(ws / "data.restored") == before
 
 
 def test_quarantine_is_a_rename_on_the_same_filesystem_and_undo_moves_it_back(
@@ -65,13 +65,13 @@ def test_quarantine_is_a_rename_on_the_same_filesystem_and_undo_moves_it_back(
     data = ws / "data"
     data.mkdir()
     make_tree(data)
-    before = hash_tree(str(data))
+    before = tree_state(data)
     out = protector.quarantine(targets("rm -rf data", cwd=ws), "req3")
     q = out[-1]["quarantine"]["quarantine"]
     assert not data.exists() and os.stat(q).st_dev == os.stat(ws).st_dev
     assert protector.purgeable() == []  # retention: 7 days by default
     assert "moved" in protector.undo("req3")[0]
-    assert hash_tree(str(data)) == before
+    assert tree_state(data) == before
 
 
 def test_purge_only_after_retention(ws: Path, protector: Protector) -> None:
@@ -182,7 +182,7 @@ def test_quarantine_stays_out_of_the_git_work_tree_and_undo_leaves_no_dir(
     data = ws / where
     data.mkdir(parents=True)
     make_tree(data)
-    before, status = hash_tree(str(data)), _git_status(ws)
+    before, status = tree_state(data), _git_status(ws)
     out = protector.quarantine(targets(f"rm -rf {where}", cwd=ws), "rq1")
     q = Path(out[-1]["quarantine"]["quarantine"])
     assert not data.exists() and q.exists()
@@ -191,7 +191,7 @@ def test_quarantine_stays_out_of_the_git_work_tree_and_undo_leaves_no_dir(
     assert ".airlock-quarantine" not in _git_status(ws)
     assert not any(p.name == ".airlock-quarantine" for p in ws.rglob("*"))
     assert "moved" in protector.undo("rq1")[0]
-    assert hash_tree(str(data)) == before and _git_status(ws) == status
+    assert tree_state(data) == before and _git_status(ws) == status
     assert not q.parent.exists()  # the quarantine's own dir is gone, and so is the root
     assert not (data_dir / "protect" / "quarantine").exists()
 
@@ -211,14 +211,14 @@ def test_quarantine_beside_the_work_tree_when_the_data_dir_is_another_filesystem
         data = ws / "data"
         data.mkdir()
         make_tree(data)
-        before = hash_tree(str(data))
+        before = tree_state(data)
         out = p.quarantine(targets("rm -rf data", cwd=ws), "rq2")
         q = Path(out[-1]["quarantine"]["quarantine"])
         assert q.parent.parent == ws.parent / ".airlock-quarantine", q
         assert os.stat(q).st_dev == os.stat(ws).st_dev
         assert ".airlock-quarantine" not in _git_status(ws)
         p.undo("rq2")
-        assert hash_tree(str(data)) == before
+        assert tree_state(data) == before
         assert not (ws.parent / ".airlock-quarantine").exists()
     finally:
         import shutil

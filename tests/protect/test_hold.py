@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from airlock.protect.directory import hash_tree
+from tests.independent import tree_state
 from tests.protect.conftest import sh
 from tests.server.harness import Airlock
 
@@ -60,7 +60,7 @@ def test_claim_snapshots_first_then_allows_and_undo_restores(server: Airlock,
     server.start()
     token = server.token()
     data = tree(ws)
-    before = hash_tree(str(data))
+    before = tree_state(data)
     cmd = f"rm -rf {data.name}"
     rid = held_and_ready(server, token, cmd, ws)
     out = server.submit(token, cmd, cwd=str(ws))
@@ -77,7 +77,7 @@ def test_claim_snapshots_first_then_allows_and_undo_restores(server: Airlock,
     assert not data.exists()
     undo = server.cli("undo", rid)
     assert undo.returncode == 0, undo.stderr
-    assert hash_tree(str(data)) == before
+    assert tree_state(data) == before
 
 
 def _ledger(airlock: Airlock, rid: str) -> list[dict[str, object]]:

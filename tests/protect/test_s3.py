@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from airlock.protect.directory import hash_tree
 from airlock.protect.engine import Protector
 from airlock.protect.settings import parse
 from tests.conftest_pg import free_port
+from tests.independent import tree_state
 from tests.protect.conftest import sh, targets
 
 boto3 = pytest.importorskip("boto3")
@@ -51,13 +51,13 @@ def test_s3_snapshot_undo_doctor_and_object_lock(ws: Path, s3_protector: Protect
     (data / "d").mkdir(parents=True)
     (data / "d" / "f").write_bytes(os.urandom(70_000))
     os.symlink("d/f", data / "l")
-    before = hash_tree(str(data))
+    before = tree_state(data)
     out = s3_protector.protect(targets("rm -rf data", cwd=ws), "s3a")
     assert out[0]["snapshot"]
     assert [m.id for m in s3_protector.snapshots("s3a")] == [out[0]["snapshot"]]
     sh("rm -rf data", ws)
     s3_protector.undo("s3a")
-    assert hash_tree(str(data)) == before
+    assert tree_state(data) == before
     results = s3_protector.doctor()
     assert all(ok for ok, _ in results), results
     # Object Lock: the manifest's version cannot be deleted before its retention date.

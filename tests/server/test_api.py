@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
 
 import httpx
+import pytest
 
 from tests.server.harness import PASSWORD, Airlock
 
 _n = [0]
+# approved requests certainly stay ``cooling`` for as long as a test looks at them
+LONG_COOLDOWN = """
+[hold]
+production_approvers = 1
+default_approvers = 1
+cooldown_production = 600
+cooldown_default = 600
+cooldown_sandbox = 600
+approval_ttl = 30
+"""
 
 
 def held() -> str:
@@ -17,7 +30,19 @@ def held() -> str:
     return f"rm -rf /srv/data{_n[0]}"
 
 
-def _wait_state(airlock: Airlock, rid: str, state: str, timeout: float = 10) -> None:
+@pytest.fixture(scope="module")
+def cooling(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airlock]:
+    """A server whose approvals stay ``cooling`` (600 s) for as long as a test looks:
+    humans alice and bob."""
+    airlock = Airlock(tmp_path_factory.mktemp("cooling"), LONG_COOLDOWN)
+    airlock.human("alice")
+    airlock.human("bob")
+    airlock.start()
+    yield airlock
+    airlock.stop_all()
+
+
+def _wait_state(airlock: Airlock, rid: str, state: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while airlock.state(rid) != state:
         assert time.monotonic() < deadline, f"{rid} never became {state}"
@@ -77,29 +102,45 @@ def test_approval_does_not_allow_another_agent(shared: Airlock) -> None:
     assert out["decision"] != "allow"
 
 
-def test_request_cooling_is_still_hold_for_the_agent(shared: Airlock) -> None:
+def test_request_cooling_is_still_hold_for_the_agent(cooling: Airlock) -> None:
     cmd = held()
-    token = shared.token()
-    rid = shared.submit(token, cmd)["request"]
-    shared.browser("alice").approve(rid)
-    out = shared.submit(token, cmd)
+    token = cooling.token()
+    rid = cooling.submit(token, cmd)["request"]
+    assert cooling.browser("alice").approve(rid).status_code == 303
+    out = cooling.submit(token, cmd)
     assert out["decision"] == "hold" and out["request"] == rid and out["state"] == "cooling"
+    assert 0 < out["cooldown_remaining"] <= 600
 
 
-def test_long_poll_returns_when_state_changes(shared: Airlock) -> None:
+def test_long_poll_returns_when_state_changes(cooling: Airlock) -> None:
+    """A long poll (``wait=60``, the most the server waits) stays open while nothing
+    happens and answers when a human approves: the client gives up after 40 s, so an
+    answer only at the end of the wait fails; the 600 s cooldown keeps it ``cooling``."""
+    airlock = cooling
     cmd = held()
-    token = shared.token()
-    rid = shared.submit(token, cmd)["request"]
-    alice = shared.browser("alice")
-    started = time.monotonic()
-    import threading
+    token = airlock.token()
+    rid = airlock.submit(token, cmd)["request"]
+    alice = airlock.browser("alice")
+    answered = threading.Event()
+    got: list[httpx.Response] = []
 
-    threading.Timer(0.7, lambda: alice.approve(rid)).start()
-    r = httpx.get(f"{shared.url}/v1/requests/{rid}?wait=10",
-                  headers={"Authorization": f"Bearer {token}"}, timeout=20)
-    took = time.monotonic() - started
-    assert r.status_code == 200 and r.json()["state"] == "cooling"
-    assert 0.5 < took < 5
+    def poll() -> None:
+        try:
+            got.append(httpx.get(f"{airlock.url}/v1/requests/{rid}?wait=60",
+                                 headers={"Authorization": f"Bearer {token}"}, timeout=40))
+        finally:
+            answered.set()
+
+    waiter = threading.Thread(target=poll, daemon=True)
+    waiter.start()
+    # nothing changed: the poll is still open (a poll answering at once would be done)
+    assert not answered.wait(1.0), got
+    assert airlock.state(rid) == "pending"
+    assert alice.approve(rid).status_code == 303
+    assert answered.wait(60), "the long poll never answered"
+    waiter.join(5)
+    assert got, "the long poll failed (timed out: it did not answer on the change)"
+    assert got[0].status_code == 200 and got[0].json()["state"] == "cooling", got[0].text
 
 
 def test_poll_needs_the_requesting_agents_token(shared: Airlock) -> None:
@@ -186,15 +227,26 @@ def test_refuses_approval_after_abort(shared: Airlock) -> None:
     assert shared.submit(token, cmd)["request"] != rid
 
 
-def test_abort_during_cooldown_stops_the_action(shared: Airlock) -> None:
+def test_abort_during_cooldown_stops_the_action(cooling: Airlock) -> None:
+    """Approved, certainly still cooling (600 s, never waited for), then aborted by
+    another human: the request ends aborted and the agent's action is held anew."""
+    airlock = cooling
     cmd = held()
-    token = shared.token()
-    rid = shared.submit(token, cmd)["request"]
-    shared.browser("alice").approve(rid)
-    assert shared.browser("bob").post(rid, "abort").status_code == 303
-    time.sleep(1.2)
-    assert shared.submit(token, cmd)["decision"] == "hold"
-    assert shared.state(rid) == "aborted"
+    token = airlock.token()
+    rid = airlock.submit(token, cmd)["request"]
+    approved = airlock.browser("alice").approve(rid)
+    assert approved.status_code == 303, approved.status_code
+    assert approved.headers["location"] == f"/r/{rid}?msg=approved"
+    assert airlock.state(rid) == "cooling"
+    during = airlock.submit(token, cmd)  # the agent, meanwhile: still held, same request
+    assert (during["decision"], during["request"], during["state"]) == ("hold", rid, "cooling")
+    aborted = airlock.browser("bob").post(rid, "abort")
+    assert aborted.status_code == 303, aborted.status_code
+    assert aborted.headers["location"] == f"/r/{rid}?msg=aborted"
+    assert airlock.state(rid) == "aborted"
+    after = airlock.submit(token, cmd)
+    assert after["decision"] == "hold" and after["request"] != rid
+    assert airlock.state(rid) == "aborted"  # and it stays so: nothing claims it
 
 
 def test_refuses_forged_csrf_token(shared: Airlock) -> None:
