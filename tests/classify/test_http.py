@@ -22,9 +22,11 @@ from airlock.classify.http import (
     requests_from_curl,
     requests_from_wget,
 )
+from airlock.classify.packs import build_registry, builtin_packs
 
 INCIDENT_BODY = '{"query":"mutation { volumeDelete(volumeId: \\"3d2c42fb\\") }"}'
 RAILWAY = "https://backboard.railway.app/graphql/v2"
+REGISTRY = build_registry(builtin_packs())
 
 
 def W(*texts: str) -> list[Word]:
@@ -32,7 +34,8 @@ def W(*texts: str) -> list[Word]:
 
 
 def ctx(tmp_path) -> ClassifyContext:
-    return ClassifyContext(cwd=str(tmp_path), home="/root")
+    # the registry is where HTTP classification finds the pack that declares a host
+    return ClassifyContext(cwd=str(tmp_path), home="/root", registry=REGISTRY)
 
 
 # --------------------------------------------------------------------------------------------

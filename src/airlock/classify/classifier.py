@@ -8,12 +8,19 @@ a bug in a pack must never turn into an allow.
 
 from __future__ import annotations
 
+import copy
 import os
 from typing import Any
 
 from airlock.action import Action, Assessment, Risk, Target
+from airlock.classify import credentials, guards
 from airlock.classify.command import ClassifyContext, Word
+from airlock.classify.dispatch import classify_command
+from airlock.classify.http import HttpParseError, classify_request, parse_raw_request
+from airlock.classify.mcp import classify_mcp
 from airlock.classify.packs import Pack, PackError, build_registry, builtin_packs, rule_from_config
+from airlock.classify.shell import parse_script
+from airlock.classify.sql import classify_sql
 from airlock.config import Config
 
 
@@ -48,8 +55,6 @@ class Classifier:
         except Exception as exc:  # noqa: BLE001 - fail closed on any classifier bug
             ctx.unparsed(f"Airlock failed to classify this action ({type(exc).__name__})")
             targets = [_opaque(action, f"classifier error: {type(exc).__name__}")]
-        from airlock.classify import guards
-
         targets = _dedupe(targets)
         guards.check_targets(targets, ctx)
         _check_consumed(targets, ctx)
@@ -60,9 +65,6 @@ class Classifier:
     def _classify(self, action: Action, ctx: ClassifyContext) -> list[Target]:
         kind = action.kind
         if kind == "shell":
-            from airlock.classify.dispatch import classify_command
-            from airlock.classify.shell import parse_script
-
             targets: list[Target] = []
             for cmd in parse_script(action.command, ctx):
                 targets.extend(classify_command(cmd, ctx, self.registry))
@@ -70,8 +72,6 @@ class Classifier:
                 return []
             return targets
         if kind == "sql":
-            from airlock.classify.sql import classify_sql
-
             locator = action.database or "unknown:"
             found, problems = classify_sql(action.command, dialect=action.dialect or
                                            "postgresql", database=action.database or "",
@@ -82,23 +82,17 @@ class Classifier:
                 found = [_opaque(action, "SQL Airlock cannot parse")]
             return found
         if kind == "http":
-            from airlock.classify.http import HttpParseError, classify_request, parse_raw_request
-
             try:
                 req = parse_raw_request(action.command)
             except HttpParseError as exc:
                 ctx.unparsed(str(exc))
                 return [_opaque(action, "HTTP request Airlock cannot parse")]
-            from airlock.classify import credentials
-
             for _name, value in req.headers:
                 found_cred = credentials.scan_word(f"{_name}: {value}")
                 if found_cred:
                     ctx.flag("credential", f"raw credential literal in the request: {found_cred}")
             return classify_request(req, ctx, tool="http")
         if kind == "mcp":
-            from airlock.classify.mcp import classify_mcp
-
             return classify_mcp(action, ctx, self.registry)
         ctx.unparsed(f"unknown action kind {kind!r}")
         return [_opaque(action, f"unknown kind {kind}")]
@@ -155,8 +149,6 @@ def user_pack(spec: dict[str, Any], builtins: dict[str, Pack]) -> Pack:
                   for i, r in enumerate(rules_raw))
     base = builtins.get(name)
     if base is not None and "programs" not in spec:
-        import copy
-
         pack = copy.copy(base)
         pack.user_rules = rules + base.user_rules
         return pack

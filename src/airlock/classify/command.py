@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from airlock.action import Flag, FlagKind
+from airlock.action import Flag, FlagKind, Target
+from airlock.paths import workspace_root
 
 if TYPE_CHECKING:
     from airlock.config import Config
@@ -94,6 +95,22 @@ class SimpleCommand:
         )
 
 
+class Nested(Protocol):
+    """How to classify the commands a command runs inside itself (``bash -c``, ``git -c
+    core.pager=…``, ``python -c "os.system(…)"``, ``airlock exec -- …``).
+
+    Dispatch supplies it on the context (:func:`airlock.classify.dispatch.classify_command`),
+    so the packs and parsers below dispatch reach it without importing it."""
+
+    def source(self, source: Word, ctx: ClassifyContext, what: str) -> list[Target]:
+        """Shell source hidden in a word; ``what`` names where it was found."""
+        ...
+
+    def command(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
+        """One command another command runs."""
+        ...
+
+
 @dataclass(slots=True)
 class ClassifyContext:
     """What the classifier knows about where the action runs."""
@@ -107,6 +124,7 @@ class ClassifyContext:
     consumed: list[str] = field(default_factory=list)  # files read to classify (shared)
     registry: dict[str, Any] = field(default_factory=dict)  # program → Pack, for recursion
     origin: str = ""  # the agent's own working directory: its workspace is found from here
+    nested: Nested | None = None  # supplied by dispatch: classifies commands inside commands
 
     MAX_DEPTH = 8
 
@@ -121,6 +139,7 @@ class ClassifyContext:
             consumed=self.consumed,
             registry=self.registry,
             origin=self.origin,
+            nested=self.nested,
         )
 
     def at(self, cwd: str) -> ClassifyContext:
@@ -131,14 +150,28 @@ class ClassifyContext:
         ctx.cwd = cwd
         return ctx
 
+    def classify_source(self, source: Word, what: str) -> list[Target]:
+        """Targets of shell source found inside a command (``git -c core.pager='…'``),
+        classified one level deeper by dispatch."""
+        return self._nested().source(source, self, what)
+
+    def classify_command(self, cmd: SimpleCommand) -> list[Target]:
+        """Targets of a command another command runs (``airlock exec -- CMD``)."""
+        return self._nested().command(cmd, self)
+
+    def _nested(self) -> Nested:
+        if self.nested is None:
+            # only dispatch can classify a nested command; without it nothing is seen
+            # through, so fail: the classifier holds an action it could not classify
+            raise RuntimeError("no dispatcher on this context to classify a nested command")
+        return self.nested
+
     @property
     def cwd_unknown(self) -> bool:
         return self.cwd.startswith(UNKNOWN_CWD)
 
     def workspace(self) -> str:
         """The agent's workspace: from where it started, not where a ``cd`` took it."""
-        from airlock.paths import workspace_root
-
         return workspace_root(self.origin or self.cwd, self.home)
 
     def read_small_file(self, path: str, limit: int = 1 << 20) -> str | None:

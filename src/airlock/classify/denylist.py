@@ -22,6 +22,8 @@ _cache: dict[str, tuple[float, tuple[str, ...]]] = {}
 
 def denylist_path(home: str | None = None) -> str:
     if home is None:
+        # function-level: the hook runner's fast path loads this module (stdlib only);
+        # settings is loaded only when no home is given
         from airlock.settings import default_home
 
         home = default_home()

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import shlex
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from airlock.action import Risk, Target
 from airlock.classify import credentials, guards, inline
@@ -27,8 +29,10 @@ from airlock.classify.command import (
     Word,
     split_options,
 )
-from airlock.classify.packs import Pack
-from airlock.classify.packs.filesystem import path_targets, program_target, redirect_targets
+from airlock.classify.packs.base import Pack
+from airlock.classify.shell import parse_script
+from airlock.classify.targets import path_targets, program_target, redirect_targets
+from airlock.paths import is_critical, within
 
 SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh", "ash", "busybox", "fish", "mksh"})
 INTERPRETERS = frozenset({"python", "python2", "python3", "pypy", "pypy3", "node", "nodejs",
@@ -58,8 +62,24 @@ READ_ONLY = frozenset({
 Handler = Callable[[SimpleCommand, ClassifyContext, dict[str, Pack]], list[Target]]
 
 
+@dataclass(frozen=True, slots=True)
+class _Nested:
+    """What packs and inline code reach through ``ctx.classify_source`` and
+    ``ctx.classify_command``: dispatch, with the registry it was given."""
+
+    registry: dict[str, Pack]
+
+    def source(self, source: Word, ctx: ClassifyContext, what: str) -> list[Target]:
+        return _classify_source(source, ctx, self.registry, what)
+
+    def command(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
+        return classify_command(cmd, ctx, self.registry)
+
+
 def classify_command(cmd: SimpleCommand, ctx: ClassifyContext,
                      registry: dict[str, Pack]) -> list[Target]:
+    if ctx.nested is None:
+        ctx.nested = _Nested(registry)  # commands found inside this one come back here
     if cmd.cwd is not None and cmd.cwd != ctx.cwd:
         ctx = ctx.at(cmd.cwd)  # an earlier `cd` in the same action moved it
     targets = _classify_program(cmd, ctx, registry)
@@ -102,7 +122,7 @@ def _classify_program(cmd: SimpleCommand, ctx: ClassifyContext,
     if prog == "find":
         return _find(cmd, ctx, registry)
     if prog in INTERPRETERS or _versioned_interpreter(prog):
-        found = inline.classify_interpreter(cmd, ctx, registry)
+        found = inline.classify_interpreter(cmd, ctx)
         if found is not None:
             return found
     pack = registry.get(prog)
@@ -249,8 +269,6 @@ def _xargs(cmd: SimpleCommand) -> SimpleCommand | None:
         if replace:
             known = [line.strip() for line in cmd.stdin.splitlines() if line.strip()]
         else:
-            import shlex
-
             try:
                 known = shlex.split(cmd.stdin)
             except ValueError:
@@ -447,8 +465,6 @@ def _remote_command(cmd: SimpleCommand, ctx: ClassifyContext,
 
 def _host_mount(spec: str, ctx: ClassifyContext, prog: str) -> list[Target]:
     """``-v /:/host`` or ``--mount type=bind,source=/etc,…``: the host path exposed."""
-    from airlock.paths import is_critical, within
-
     if "source=" in spec or "src=" in spec:
         fields = dict(p.partition("=")[::2] for p in spec.split(","))
         host = fields.get("source") or fields.get("src") or ""
@@ -468,15 +484,8 @@ def _host_mount(spec: str, ctx: ClassifyContext, prog: str) -> list[Target]:
 
 # ---- code hidden in strings -----------------------------------------------------------
 
-def classify_source(source: Word, ctx: ClassifyContext, what: str) -> list[Target]:
-    """Classify shell source hidden in a word (``git -c core.pager='…'``), for packs."""
-    return _classify_source(source, ctx, ctx.registry, what)
-
-
 def _classify_source(source: Word, ctx: ClassifyContext, registry: dict[str, Pack],
                      what: str) -> list[Target]:
-    from airlock.classify.shell import parse_script
-
     if source.dynamic:
         ctx.unparsed(f"{what}: the code comes from a variable or command output")
         return [Target(kind="command", name=source.shown[:120], verb="shell.unknown",

@@ -96,6 +96,8 @@ def prints_secrets(cmd: SimpleCommand) -> str | None:
         prog = "fly"
     words = [w.text for w in cmd.args if not w.dynamic]
     if prog == "printenv":
+        # function-level: the hook runner's fast path imports this module for its guard
+        # and secret-file checks, which need none of the credential patterns
         from airlock.classify.credentials import NOT_SECRET_NAME, SECRET_NAME
 
         names = [w for w in words if not w.startswith("-")]
@@ -156,6 +158,7 @@ def airlock_data_dirs(ctx: ClassifyContext) -> list[str]:
     """Airlock's data dirs: its state, keys, TOTP secrets and snapshots — ``AIRLOCK_HOME``
     and also the default location, even when ``AIRLOCK_HOME`` points elsewhere. No agent
     reads them, with any program."""
+    # function-level: keeps the hook runner's secret-file check (fast path) from loading it
     from airlock.settings import default_home
 
     dirs = {default_home()}
@@ -209,6 +212,8 @@ def check_targets(targets: list[Target], ctx: ClassifyContext) -> None:
 
 def check_reads(cmd: SimpleCommand, ctx: ClassifyContext) -> None:
     """Flag a command that reads a file holding live credentials."""
+    # function-level: the hook runner's fast path imports this module and reads the
+    # denylist itself, with its own home
     from airlock.classify.denylist import load_denylist
 
     extra = (tuple(ctx.config.secret_files) if ctx.config is not None else ()) + \

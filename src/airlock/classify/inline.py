@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import TYPE_CHECKING
+import shlex
 
 from airlock.action import Risk, Target
 from airlock.classify.command import ClassifyContext, SimpleCommand, Word
-
-if TYPE_CHECKING:
-    from airlock.classify.packs import Pack
+from airlock.classify.guards import is_secret_file
+from airlock.classify.sql import classify_sql
+from airlock.classify.targets import path_targets, program_target
 
 CODE_FLAGS = {"python": ("-c",), "node": ("-e", "--eval", "-p", "--print"),
               "perl": ("-e", "-E"), "ruby": ("-e",), "php": ("-r",), "deno": ("eval",),
@@ -67,8 +67,7 @@ def _family(prog: str) -> str:
     return prog
 
 
-def classify_interpreter(cmd: SimpleCommand, ctx: ClassifyContext,
-                         registry: dict[str, Pack]) -> list[Target] | None:
+def classify_interpreter(cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target] | None:
     """Targets of inline code, or None when the interpreter runs a file (not our job)."""
     fam = _family(cmd.program)
     flags = CODE_FLAGS.get(fam, ())
@@ -95,8 +94,8 @@ def classify_interpreter(cmd: SimpleCommand, ctx: ClassifyContext,
         ctx.unparsed(f"{cmd.program} inline code comes from a variable or command output")
         return [_opaque(cmd, "inline code Airlock cannot see")]
     if fam == "python":
-        return _python(code.text, cmd, ctx, registry)
-    return _other(code.text, cmd, ctx, registry)
+        return _python(code.text, cmd, ctx)
+    return _other(code.text, cmd, ctx)
 
 
 def _opaque(cmd: SimpleCommand, why: str) -> Target:
@@ -127,17 +126,11 @@ def _const_str(node: ast.AST | None) -> str | None:
     if isinstance(node, (ast.List, ast.Tuple)):
         parts = [_const_str(e) for e in node.elts]
         if all(p is not None for p in parts):
-            import shlex
-
             return " ".join(shlex.quote(p) for p in parts if p is not None)
     return None
 
 
-def _python(code: str, cmd: SimpleCommand, ctx: ClassifyContext,
-            registry: dict[str, Pack]) -> list[Target]:
-    from airlock.classify.dispatch import _classify_source
-    from airlock.classify.packs.filesystem import path_targets, program_target
-
+def _python(code: str, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
     try:
         tree = ast.parse(code)
     except SyntaxError as exc:
@@ -166,8 +159,7 @@ def _python(code: str, cmd: SimpleCommand, ctx: ClassifyContext,
                 ctx.unparsed(f"{cmd.program} -c runs a command Airlock cannot see ({name})")
                 targets.append(_opaque(cmd, f"{name} with a computed command"))
             else:
-                targets.extend(_classify_source(Word(src), ctx, registry,
-                                                f"{cmd.program} -c {name}"))
+                targets.extend(ctx.classify_source(Word(src), f"{cmd.program} -c {name}"))
         elif name in PY_DYNAMIC:
             ctx.unparsed(f"{cmd.program} -c evaluates code Airlock cannot see ({name})")
             targets.append(_opaque(cmd, f"{name}() of computed code"))
@@ -179,8 +171,6 @@ def _python(code: str, cmd: SimpleCommand, ctx: ClassifyContext,
                 ctx.unparsed(f"{cmd.program} -c executes SQL Airlock cannot see")
                 targets.append(_opaque(cmd, "computed SQL"))
             else:
-                from airlock.classify.sql import classify_sql
-
                 found, problems = classify_sql(sql, dialect="postgresql", tool=cmd.program,
                                                locator="unknown:")
                 for p in problems:
@@ -193,9 +183,6 @@ def _python_file_io(node: ast.Call, name: str, short: str, cmd: SimpleCommand,
                     ctx: ClassifyContext) -> list[Target]:
     """``open(".env")`` reads a secret; ``open(".claude/settings.json", "w")`` writes the
     guard; ``Path("x").write_text(…)`` writes x."""
-    from airlock.classify.guards import is_secret_file
-    from airlock.classify.packs.filesystem import path_targets
-
     if short in PY_PATH_IO:
         func = node.func
         path = _const_str(func.value) if isinstance(func, ast.Attribute) else None
@@ -223,10 +210,7 @@ def _python_file_io(node: ast.Call, name: str, short: str, cmd: SimpleCommand,
                         tool=cmd.program)
 
 
-def _other(code: str, cmd: SimpleCommand, ctx: ClassifyContext,
-           registry: dict[str, Pack]) -> list[Target]:
-    from airlock.classify.packs.filesystem import program_target
-
+def _other(code: str, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
     targets: list[Target] = []
     m = OTHER_DELETE.search(code)
     if m:

@@ -6,7 +6,7 @@ import pytest
 
 from airlock.action import Risk
 from airlock.classify.command import DYNAMIC, ClassifyContext, SimpleCommand, Word
-from airlock.classify.packs import Pack, rule
+from airlock.classify.packs import Pack, build_registry, builtin_packs, rule
 from airlock.classify.packs.http_clients import PACKS
 
 RAILWAY = "https://backboard.railway.app/graphql/v2"
@@ -21,6 +21,7 @@ INCIDENT = [
     "https://backboard.railway.app/graphql/v2",
 ]
 BY_PROGRAM: dict[str, Pack] = {p: pack for pack in PACKS for p in pack.programs}
+REGISTRY = build_registry(builtin_packs())
 
 
 def cmd(*argv: str, **kw) -> SimpleCommand:
@@ -28,7 +29,8 @@ def cmd(*argv: str, **kw) -> SimpleCommand:
 
 
 def run(c: SimpleCommand, tmp_path):
-    ctx = ClassifyContext(cwd=str(tmp_path), home="/root")
+    # the registry is where HTTP classification finds the pack that declares a host
+    ctx = ClassifyContext(cwd=str(tmp_path), home="/root", registry=REGISTRY)
     targets = BY_PROGRAM[c.program].classify(c, ctx)
     return targets, ctx
 

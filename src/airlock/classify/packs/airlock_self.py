@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from airlock.action import Risk, Target
 from airlock.classify.command import ClassifyContext, SimpleCommand
-from airlock.classify.packs import Pack
+from airlock.classify.packs.base import Pack
 
 READS = frozenset({"check", "requests", "scan", "packs", "policy", "config", "version",
                    "--version", "--help", "-h", "help", "snapshots", "doctor"})
@@ -27,13 +27,11 @@ class AirlockPack(Pack):
         sub = positionals[0] if positionals else (words[0] if words else "")
         second = positionals[1] if len(positionals) > 1 else ""
         if sub == "exec":
-            from airlock.classify.dispatch import classify_command
-
             rest = cmd.args[words.index("--") + 1 :] if "--" in words else []
             if not rest:
                 ctx.unparsed("airlock exec without a command after --")
                 return [self._target(ctx, "airlock.exec", Risk.DESTRUCTIVE)]
-            return classify_command(cmd.with_argv(rest, "airlock-exec"), ctx, ctx.registry)
+            return ctx.classify_command(cmd.with_argv(rest, "airlock-exec"))
         if sub in READS or second in SAFE_SUB.get(sub, set()) or not sub:
             return [self._target(ctx, f"airlock.{sub or 'help'}", Risk.READ)]
         # approve/reject/abort/admin/token/secret/hook install/daemon/…, and anything

@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 
 from airlock.action import Risk, Target
 from airlock.classify.command import DYNAMIC, ClassifyContext, SimpleCommand, Word
-from airlock.classify.packs import Pack, Rule, rule
+from airlock.classify.packs.base import Pack, Rule, rule
 
 Options = dict[str, list[Word | None]]
 

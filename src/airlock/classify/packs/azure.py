@@ -30,7 +30,7 @@ subscription go in the detail.
 
 from __future__ import annotations
 
-from airlock.classify.packs import Pack, rule
+from airlock.classify.packs.base import Pack, rule
 from airlock.classify.packs.gcloud import TreePack, flagset
 
 _VALUES = flagset(

@@ -43,7 +43,7 @@ from dataclasses import dataclass, replace
 
 from airlock.action import Risk, Target
 from airlock.classify.command import DYNAMIC, ClassifyContext, SimpleCommand, Word
-from airlock.classify.packs import Pack, Rule, rule
+from airlock.classify.packs.base import Pack, Rule, rule
 from airlock.classify.packs.gcloud import (
     TreePack,
     context_detail,

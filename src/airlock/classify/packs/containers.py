@@ -43,7 +43,7 @@ from dataclasses import dataclass, field, replace
 
 from airlock.action import Risk, Target
 from airlock.classify.command import DYNAMIC, ClassifyContext, SimpleCommand, Word, split_options
-from airlock.classify.packs import Pack, Rule, rule
+from airlock.classify.packs.base import Pack, Rule, rule
 
 Options = dict[str, list[Word | None]]
 

@@ -1,16 +1,8 @@
 """The filesystem pack: rm, dd, mkfs, shred, truncate, chmod/chown, mv/cp, redirections.
 
-How bad deleting a path is depends on where it is, so this pack is mostly code:
-
-- ``/``, system directories, the home dir, the workspace root, its ``.git``, or any
-  ancestor of those → catastrophic;
-- anywhere outside the workspace and temp dirs → destructive;
-- inside the workspace: one file or a glob of files, or a regenerable directory
-  (``node_modules``, ``dist``, ``build``…) → write (ordinary development); a
-  recursive delete of anything else → destructive;
-- a temp dir → destructive, but temp is a sandbox environment, so policy allows it;
-- a path built from an unresolved variable or command output → destructive and
-  unresolved (resolve puts it in the ``unknown`` environment: held).
+How bad deleting a path is depends on where it is, so this pack is mostly code; the
+rules by location are in :mod:`airlock.classify.targets`, which builds the path targets
+every part of the classifier shares (redirections of every command among them).
 
 An option we cannot read (``rm $F /``) counts as ``-rf``.
 """
@@ -18,7 +10,6 @@ An option we cannot read (``rm $F /``) counts as ``-rf``.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 
 from airlock.action import Risk, Target
 from airlock.classify.command import (
@@ -26,233 +17,11 @@ from airlock.classify.command import (
     ClassifyContext,
     SimpleCommand,
     Word,
-    expand_braces,
     split_options,
 )
-from airlock.classify.packs import Pack, rule
-from airlock.paths import REGENERABLE, in_temp, is_critical, strictly_within
-
-_DEV_SINKS = frozenset(
-    {
-        "/dev/null",
-        "/dev/stdout",
-        "/dev/stderr",
-        "/dev/tty",
-        "/dev/zero",
-        "/dev/random",
-        "/dev/urandom",
-        "/dev/fd/1",
-        "/dev/fd/2",
-    }
-)
-
-
-def program_target(cmd: SimpleCommand, ctx: ClassifyContext, risk: Risk) -> Target:
-    """The action is "run this program here": the target is the working directory."""
-    prog = cmd.program or "shell"
-    return Target(
-        kind="program",
-        name=prog,
-        verb=f"{prog}.run",
-        risk=risk,
-        tool=prog,
-        locator=f"path:{ctx.origin if ctx.cwd_unknown and ctx.origin else ctx.cwd}",
-    )
-
-
-def _known_prefix(w: Word) -> str:
-    text = w.text
-    cut = len(text)
-    for marker in (DYNAMIC, "*", "?", "["):
-        idx = text.find(marker)
-        if idx != -1 and (marker == DYNAMIC or w.glob):
-            cut = min(cut, idx)
-    return text[:cut]
-
-
-BROAD_PATTERNS = frozenset({"*", ".*", "*.*", "**", "?*", "[!.]*"})
-
-
-def delete_risk(
-    path: str,
-    ctx: ClassifyContext,
-    *,
-    recursive: bool,
-    pattern: bool,
-    unresolved: bool,
-    last: str = "*",
-) -> tuple[Risk, str]:
-    """(risk, why) of deleting ``path`` (absolute). For a glob or a filtered ``find``,
-    ``path`` is the directory the matches are in and ``last`` the pattern for them: a
-    broad one (``*``) takes everything, a narrow one (``*.pyc``, ``__pycache__``) only
-    the matching entries."""
-    ws = ctx.workspace()
-    broad = not pattern or last in BROAD_PATTERNS
-    if is_critical(path, home=ctx.home, workspace=ws) and broad and (recursive or not pattern):
-        return Risk.CATASTROPHIC, "deletes a system, home or workspace root directory"
-    if unresolved:
-        return Risk.DESTRUCTIVE, "path comes from a variable or command output"
-    probe = os.path.join(path, last) if pattern else path
-    if in_temp(probe):
-        return Risk.DESTRUCTIVE, "in a temp dir"
-    if strictly_within(probe, ws):
-        parts = os.path.relpath(probe, ws).split(os.sep)
-        if parts[0] == ".git":
-            return Risk.DESTRUCTIVE, "inside the repository's .git"
-        if any(p in REGENERABLE or p.endswith(".egg-info") for p in parts):
-            return Risk.WRITE, "a generated directory in the workspace"
-        if not recursive or (pattern and not broad and not fnmatch_any_dir(last)):
-            return Risk.WRITE, "files in the workspace"
-        if pattern:
-            return Risk.DESTRUCTIVE, "recursive delete of a glob in the workspace"
-        return Risk.DESTRUCTIVE, "recursive delete in the workspace"
-    if path == ws:
-        return Risk.CATASTROPHIC, "deletes the workspace"
-    return Risk.DESTRUCTIVE, "outside the workspace"
-
-
-def _critical_match(text: str, ctx: ClassifyContext, limit: int = 500) -> str | None:
-    """A critical path the glob would expand to right now (``/e?c`` → ``/etc``)."""
-    import glob as globmod
-    import itertools
-
-    ws = ctx.workspace()
-    for candidate in expand_braces(text):
-        full = ctx.abspath(candidate)
-        matches = itertools.islice(globmod.iglob(full), limit) if globmod.has_magic(full) \
-            else iter([full])
-        for m in matches:
-            if is_critical(os.path.normpath(m), home=ctx.home, workspace=ws):
-                return os.path.normpath(m)
-    return None
-
-
-def fnmatch_any_dir(pattern: str) -> bool:
-    """A narrow pattern that still names directories in general (``*/``, ``*dir*``)."""
-    return pattern.endswith("/")
-
-
-def path_targets(
-    words: Sequence[Word],
-    ctx: ClassifyContext,
-    *,
-    verb: str,
-    risk: Risk,
-    tool: str,
-    kind: str = "file",
-    recursive: bool = False,
-    filtered: bool = False,
-    delete: bool = False,
-) -> list[Target]:
-    """One target per path word. With ``delete`` the risk comes from :func:`delete_risk`
-    (``risk`` is then a floor); otherwise ``risk`` is used as given. A glob's locator is
-    the glob itself (``path:/work/app/*.log``) so resolve and the guard see where the
-    matches are."""
-    out: list[Target] = []
-    for w in words:
-        # after `cd "$X"`, a relative path is somewhere we cannot know
-        unresolved = w.dynamic or (ctx.cwd_unknown and not os.path.isabs(w.text)
-                                   and not w.text.startswith("~"))
-        pattern = w.glob or filtered
-        prefix = _known_prefix(w) if (unresolved or pattern) else w.text
-        last = "*"
-        if unresolved and not prefix:
-            path = ""
-        else:
-            path = ctx.abspath(prefix) if prefix else ctx.cwd
-            if (unresolved or pattern) and prefix and not prefix.endswith("/"):
-                # "/tmp/foo*" → the matches live in /tmp
-                path = os.path.dirname(path)
-            if pattern and not unresolved:
-                last = w.text.rstrip("/").rsplit("/", 1)[-1] or "*"
-        r, why = risk, ""
-        if delete:
-            if unresolved and not path:
-                r, why = Risk.DESTRUCTIVE, "path comes from a variable or command output"
-            else:
-                r, why = delete_risk(
-                    path,
-                    ctx,
-                    recursive=recursive,
-                    pattern=pattern,
-                    unresolved=unresolved and not in_temp(path),
-                    last=last,
-                )
-                r = max(r, risk)
-                if pattern and not unresolved and r < Risk.CATASTROPHIC and recursive:
-                    hit = _critical_match(w.text, ctx)
-                    if hit:
-                        r, why = Risk.CATASTROPHIC, f"the pattern matches {hit}"
-        if w.text in _DEV_SINKS:
-            continue
-        if not delete and r == Risk.WRITE and verb.startswith("fs.") and path \
-                and verb not in ("fs.chmod", "fs.chown", "fs.chgrp"):  # ModePack decides
-            r, why = _write_risk(path, ctx, verb)
-        if path.startswith("/dev/") and path not in _DEV_SINKS and verb != "fs.read":
-            r, why = Risk.CATASTROPHIC, "writes a raw device"
-        locator = path
-        if path and pattern and not unresolved:
-            locator = os.path.join(path, last)
-        out.append(
-            Target(
-                kind=kind,
-                name=w.shown if w.dynamic else (w.text or "."),
-                verb=verb,
-                risk=r,
-                tool=tool,
-                locator=f"path:{locator}" if locator else "path:?",
-                detail=why,
-                unresolved=unresolved,
-            )
-        )
-    return out
-
-
-_SYSTEM_WRITE_ROOTS = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/boot",
-                       "/System", "/Library")
-
-
-def _write_risk(path: str, ctx: ClassifyContext, verb: str) -> tuple[Risk, str]:
-    """Writing (not deleting) ``path``: routine in the workspace and temp dirs; changing
-    system files or the shell/login/ssh files of the home dir is held."""
-    if in_temp(path) or strictly_within(path, ctx.workspace()):
-        return Risk.WRITE, ""
-    home = ctx.home.rstrip("/")
-    if path.startswith(home + "/."):
-        return Risk.DESTRUCTIVE, "changes a dotfile in the home dir (shell, login, ssh, tools)"
-    if path.startswith(home + "/"):
-        return Risk.WRITE, ""
-    if any(path == r or path.startswith(r + "/") for r in _SYSTEM_WRITE_ROOTS):
-        return Risk.DESTRUCTIVE, "changes a system file"
-    return Risk.WRITE, ""
-
-
-def redirect_targets(cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
-    out: list[Target] = []
-    for r in cmd.redirects:
-        if r.target is None or r.op in ("<", "<&", "<<", "<<<"):
-            continue
-        w = r.target
-        if w.text in _DEV_SINKS:
-            continue
-        truncates = r.op in (">", ">|", "&>", "<>")
-        path = ctx.abspath(w.text) if not w.dynamic else ""
-        risk = Risk.WRITE
-        why = "appends to a file" if not truncates else "writes a file"
-        if (
-            truncates
-            and path
-            and os.path.isfile(path)
-            and not in_temp(path)
-            and not strictly_within(path, ctx.workspace())
-        ):
-            risk, why = Risk.DESTRUCTIVE, "overwrites an existing file outside the workspace"
-        if w.dynamic:
-            risk, why = Risk.DESTRUCTIVE, "writes to a path from a variable or command output"
-        for t in path_targets([w], ctx, verb="fs.write", risk=risk, tool="shell"):
-            t.detail = t.detail or why
-            out.append(t)
-    return out
+from airlock.classify.packs.base import Pack, rule
+from airlock.classify.targets import path_targets, program_target
+from airlock.paths import in_temp, is_critical, strictly_within
 
 
 class RemovePack(Pack):

@@ -40,7 +40,7 @@ from airlock.classify.command import (
     Word,
     split_options,
 )
-from airlock.classify.packs import Pack, Rule, rule
+from airlock.classify.packs.base import Pack, Rule, rule
 
 Options = dict[str, list[Word | None]]
 

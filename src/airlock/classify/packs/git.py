@@ -11,6 +11,8 @@ otherwise.
 
 from __future__ import annotations
 
+import fnmatch
+import os
 import re
 from collections.abc import Sequence
 
@@ -22,7 +24,7 @@ from airlock.classify.command import (
     Word,
     split_options,
 )
-from airlock.classify.packs import Pack, Rule, rule
+from airlock.classify.packs.base import Pack, Rule, rule
 from airlock.paths import repository_root
 
 # git's global options that take a value (they come before the subcommand)
@@ -302,8 +304,6 @@ def _discards_files(
     args: Sequence[Word], positionals: Sequence[Word], ctx: ClassifyContext
 ) -> bool:
     """``git checkout -- f``, ``git checkout .``, ``git checkout f`` where f is a path."""
-    import os
-
     if positionals[0].text == "restore":
         return False  # rules handle restore (--staged or not)
     if any(w.text == "--" for w in args):
@@ -328,8 +328,6 @@ EXEC_KEYS = re.compile(
 def _exec_config(cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
     """``git -c alias.x='!rm -rf /' x``, ``git -c core.pager='sh -c …' log``,
     ``git config core.fsmonitor 'curl … | sh'``: config that runs commands."""
-    from airlock.classify.dispatch import classify_source
-
     out: list[Target] = []
     args = cmd.args
     i = 0
@@ -346,7 +344,7 @@ def _exec_config(cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
             if item.dynamic or not value:
                 ctx.unparsed(f"git -c {key}=… runs a command Airlock cannot see")
                 continue
-            out.extend(classify_source(Word(value.lstrip("!")), ctx, f"git -c {key}"))
+            out.extend(ctx.classify_source(Word(value.lstrip("!")), f"git -c {key}"))
             continue
         if not w.text.startswith("-"):
             rest = [a for a in args[i + 1 :] if not a.text.startswith("-")]
@@ -397,8 +395,6 @@ def _is_read(sub: str, rest: Sequence[Word], options: dict[str, list[Word | None
 
 
 def _protected_branch(rest: Sequence[Word]) -> bool:
-    import fnmatch
-
     for w in rest:
         ref = w.text.lstrip("+").split(":")[-1]
         if any(fnmatch.fnmatchcase(ref, p) for p in PROTECTED_BRANCHES.split("|")):

@@ -1,25 +1,22 @@
 """HTTP clients: curl, wget, httpie (``http``/``https``) and xh (``xh``/``xhs``).
 
 Each pack rebuilds the request(s) the client would send (:mod:`airlock.classify.http`) and
-rates them: by method for REST, by root field for GraphQL, by provider pack for APIs known
-by host (Railway). Arguments that cannot be rebuilt into a request are held: the action is
-flagged ``unparsed`` and gets a destructive ``url`` target.
+rates them: by method for REST, by root field for GraphQL, by the pack that declares the
+host for provider APIs (Railway). Arguments that cannot be rebuilt into a request are
+held: the action is flagged ``unparsed`` and gets a destructive ``url`` target.
 """
 
 from __future__ import annotations
 
 from airlock.action import Target
 from airlock.classify.command import ClassifyContext, SimpleCommand, split_options
-from airlock.classify.http import (
-    HttpParseError,
-    HttpRequest,
-    classify_request,
-    held_target,
-    request_from_httpie,
-    requests_from_curl,
-    requests_from_wget,
-)
-from airlock.classify.packs import Pack
+from airlock.classify.http.classify import classify_request
+from airlock.classify.http.curl import requests_from_curl
+from airlock.classify.http.httpie import request_from_httpie
+from airlock.classify.http.request import HttpParseError, HttpRequest
+from airlock.classify.http.rest import held_target
+from airlock.classify.http.wget import requests_from_wget
+from airlock.classify.packs.base import Pack
 
 
 class HttpClientPack(Pack):

@@ -34,11 +34,14 @@ from airlock.classify.graphql import (
     parse_document,
     shown_value,
 )
-from airlock.classify.http import read_body_file
-from airlock.classify.packs import Pack, Rule, rule
+from airlock.classify.http.request import read_body_file
+from airlock.classify.packs.base import Pack, Rule, rule
 
 # ---------------------------------------------------------------------------------------------
 # GraphQL API
+
+# Railway's public GraphQL API: an HTTP request to these hosts is read by this pack
+HOSTS = ("backboard.railway.app", "backboard.railway.com")
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,7 +370,12 @@ TAKES_VALUE = frozenset({
 
 
 class RailwayPack(Pack):
-    """Rules plus code for ``railway api``, ``railway ssh`` and ``railway connect < file``."""
+    """Rules plus code for ``railway api``, ``railway ssh`` and ``railway connect < file``,
+    and Railway's GraphQL API for requests to its :attr:`hosts` (``curl … backboard``)."""
+
+    def classify_graphql(self, fields: Sequence[GraphQLField], ctx: ClassifyContext, *,
+                         via: str) -> list[Target]:
+        return classify_graphql(fields, ctx, via=via)
 
     def classify(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
         positionals, options = split_options(cmd.args, self.takes_value)
@@ -526,6 +534,7 @@ PACKS: list[Pack] = [
     RailwayPack(
         name="railway",
         programs=("railway",),
+        hosts=HOSTS,
         rules=RULES,
         kind="railway",
         takes_value=TAKES_VALUE,

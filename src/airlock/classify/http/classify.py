@@ -1,0 +1,96 @@
+"""One HTTP request → its targets: GraphQL by root fields, REST by method, and APIs known
+by host handed to the pack that declares the host (Railway's backboard → ``railway``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from airlock.action import Risk, Target
+from airlock.classify.command import DYNAMIC, ClassifyContext
+from airlock.classify.graphql import (
+    GraphQLField,
+    GraphQLParseError,
+    classify_fields,
+    parse_operations,
+)
+from airlock.classify.http.graphql_body import GraphQLBody, graphql_in, is_graphql_endpoint
+from airlock.classify.http.request import HttpRequest, split_url
+from airlock.classify.http.rest import (
+    is_real_output,
+    other_scheme_target,
+    output_target,
+    rest_target,
+    unparsable_target,
+)
+
+
+class ApiPack(Protocol):
+    """What HTTP classification asks of a pack that declares API hosts (a
+    :class:`~airlock.classify.packs.base.Pack`; this module does not import the packs)."""
+
+    name: str
+    hosts: tuple[str, ...]
+
+    def classify_graphql(self, fields: Sequence[GraphQLField], ctx: ClassifyContext, *,
+                         via: str) -> list[Target]: ...
+
+
+def provider_for(host: str, ctx: ClassifyContext) -> ApiPack | None:
+    """The pack that declares ``host`` in its ``hosts`` (``backboard.railway.app`` →
+    ``railway``), from the registry on the context: the packs know their providers'
+    APIs, this module does not. Those APIs speak GraphQL whatever the path."""
+    if not host:
+        return None
+    for pack in ctx.registry.values():
+        if host in pack.hosts:
+            return pack
+    return None
+
+
+def classify_request(req: HttpRequest, ctx: ClassifyContext, *, tool: str) -> list[Target]:
+    """The targets of one HTTP request: its URL (REST) or its GraphQL root fields."""
+    targets = [output_target(w, ctx, tool) for w in req.outputs if is_real_output(w)]
+    parts = split_url(req.url)
+    if parts is None or (not parts.host and parts.scheme != "file"):
+        ctx.unparsed(f"{tool}: cannot parse URL {req.url.replace(DYNAMIC, '$?')!r}")
+        targets.append(unparsable_target(req.url.replace(DYNAMIC, "$?"), tool, "unparsable URL"))
+        return targets
+    method = req.method.upper()
+    if parts.scheme not in ("http", "https"):
+        targets.append(other_scheme_target(req, parts, tool))
+        return targets
+    provider = provider_for(parts.host, ctx)
+    endpoint = provider is not None or is_graphql_endpoint(req.url)
+    gql = graphql_in(req, parts, endpoint, method)
+    if gql.kind == "ops":
+        try:
+            fields = parse_operations(gql.ops)
+        except GraphQLParseError as exc:
+            if endpoint or any("mutation" in (op.query or "") for op in gql.ops):
+                gql = GraphQLBody("unknown", reason=str(exc))
+            else:
+                gql = GraphQLBody("none")  # a JSON API with a "query" field that is not GraphQL
+        else:
+            if provider is not None:
+                targets.extend(provider.classify_graphql(fields, ctx, via=tool))
+            else:
+                targets.extend(classify_fields(fields, ctx, tool=tool, endpoint=parts.locator))
+            return targets
+    if gql.kind == "unknown":
+        ctx.unparsed(f"{tool}: {gql.reason} ({parts.shown})")
+        targets.append(
+            Target(
+                kind="url",
+                name=parts.shown,
+                verb=f"http.{method.lower()}",
+                risk=Risk.DESTRUCTIVE,
+                tool=tool,
+                locator=parts.locator,
+                detail=f"{gql.reason}: cannot tell which GraphQL operation runs",
+                unresolved=True,
+            )
+        )
+        return targets
+    targets.append(rest_target(req, parts, method, tool))
+    return targets
