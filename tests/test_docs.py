@@ -51,8 +51,9 @@ def test_every_cedar_attribute_is_in_the_policies_doc(key: str) -> None:
 
 
 def _commands() -> list[str]:
-    from airlock.commands import cli
+    from airlock.cli.root import build
 
+    cli = build()
     out = []
 
     def walk(group: click.Group, prefix: str) -> None:

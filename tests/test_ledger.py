@@ -196,7 +196,7 @@ def test_ledger_verify_names_a_request_row_the_signed_ledger_does_not_back(
         tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from airlock.commands_serve import ledger_verify
+    from airlock.cli.ledger import ledger_verify
 
     ctx = _context(tmp_path)
     try:

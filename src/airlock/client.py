@@ -1,8 +1,8 @@
 """The agent side: how a hook or ``airlock check`` finds the real Airlock and asks it.
 
-This module (with ``cli.py``) is the only Airlock code that runs as the agent's OS user
-on every tool call, so it is tiny and imports nothing outside the standard library
-(not even ``json``, ``re`` or ``dataclasses``).
+This module (with the entry point, ``airlock/cli/__init__.py``) is the only Airlock code
+that runs as the agent's OS user on every tool call, so it is tiny and imports nothing
+outside the standard library (not even ``json``, ``re`` or ``dataclasses``).
 
 **System install** (docs/deployment.md). The pin, ``/etc/airlock/agent.conf`` — root-owned,
 world-readable, no secrets — names the service's uid and its decision socket. The client

@@ -65,7 +65,7 @@ PeerHandler = Callable[[list[str], str, dict[str, str], bytes, int], tuple[int, 
 def handle(argv: list[str], cwd: str, env: dict[str, str], stdin: bytes) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     if argv and argv[0] == "check":
-        from airlock.check_cmd import run_check
+        from airlock.cli.check import run_check
 
         code = run_check(argv[1:], io.StringIO(stdin.decode("utf-8", "replace")), out, err,
                          cwd, env)

@@ -75,7 +75,7 @@ class ServiceHandler:
         env = self.caller_env(env, uid)
         out, err = io.StringIO(), io.StringIO()
         if argv and argv[0] == "check":
-            from airlock.check_cmd import run_check
+            from airlock.cli.check import run_check
 
             code = run_check(argv[1:], io.StringIO(stdin.decode("utf-8", "replace")), out,
                              err, cwd, env)

@@ -1,5 +1,6 @@
 """What every agent tool's hook adapter shares: the request record, the errors, the outcome
-texts, and safe read-merge-write of the tool's settings file.
+texts, safe read-merge-write of the tool's settings file, and finding Airlock's own hook
+commands in it.
 
 This module (and every adapter beside it) is on the hook fast path: it runs before every
 agent tool call, so it imports the standard library only.
@@ -13,8 +14,9 @@ import contextlib
 import copy
 import json
 import os
+import re
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -218,6 +220,28 @@ def load_settings(path: Path) -> dict[str, Any] | None:
             "overwrite it"
         )
     return data
+
+
+def _commands_in(node: object) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "command" and isinstance(value, str):
+                yield value
+            else:
+                yield from _commands_in(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _commands_in(item)
+
+
+def airlock_hook_commands(path: Path, tool: str) -> list[str]:
+    """Every hook command in the settings file ``path`` that runs some Airlock's ``hook
+    run <tool>`` (an install from another virtualenv or an older path included)."""
+    doc = load_settings(path)
+    if doc is None:
+        return []
+    pattern = re.compile(r"(^|[/\s'\"])airlock['\"]?\s+hook\s+run\s+" + re.escape(tool) + r"$")
+    return sorted({c for c in _commands_in(doc.get("hooks")) if pattern.search(c.strip())})
 
 
 def write_settings(path: Path, data: Mapping[str, Any]) -> None:

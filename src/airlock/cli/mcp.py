@@ -6,8 +6,10 @@ import sys
 
 import click
 
+from airlock.cli.common import group
 
-@click.group()
+
+@group()
 def mcp() -> None:
     """Airlock for MCP clients: guarded tools, or a policy proxy in front of any server.
 
@@ -85,5 +87,4 @@ def _notice() -> None:
         click.echo(f"airlock mcp: note: {notice}", err=True)
 
 
-def register(cli: click.Group) -> None:
-    cli.add_command(mcp)
+COMMANDS = (mcp,)

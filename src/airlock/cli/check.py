@@ -9,8 +9,9 @@ Exit status of the single form: 0 allow, 3 hold, 4 deny, 2 usage error, 1 intern
 error. The JSONL form answers one line per input line, same order, and exits 0 when
 every line was processed (a bad line gets an ``error`` object and ``decision: hold``).
 
-This module runs both in a plain process and inside the resident daemon, so it takes
-its streams, working directory and environment as arguments.
+This module runs in a plain process, inside the resident daemon and inside the service
+(``server/decisions.py``), so it takes its streams, working directory and environment as
+arguments; it is argparse, not click, so the fast path never imports click.
 """
 
 from __future__ import annotations

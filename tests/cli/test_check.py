@@ -144,7 +144,7 @@ def test_no_internal_marker_leaks_where_there_is_no_workspace(where: str,
 
 
 def test_help_names_every_option(workspace: Path) -> None:
-    from airlock.check_cmd import _parser
+    from airlock.cli.check import _parser
 
     r = run(["check", "--help"], workspace)
     assert r.returncode == 0

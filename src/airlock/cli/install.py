@@ -8,11 +8,6 @@ import sys
 import click
 
 
-def register(cli: click.Group) -> None:
-    cli.add_command(install_cmd)
-    cli.add_command(uninstall_cmd)
-
-
 def _print(report: object) -> None:
     from airlock.install import Report
 
@@ -84,3 +79,6 @@ def uninstall_cmd(system: bool, purge: bool) -> None:
         sys.exit(2)
     click.echo("Airlock system uninstall:")
     _print(report)
+
+
+COMMANDS = (install_cmd, uninstall_cmd)

@@ -1,9 +1,6 @@
-"""CLI of the execute stage: scoped agent tokens, provider secrets, and the incident demo.
-
-``airlock token`` is one group: ``issue`` (the hold service's options plus ``--allow``),
-``list``, ``revoke``, ``attenuate``. Registered on the main click group by
-:func:`register`, after :mod:`airlock.commands_serve`.
-"""
+"""``airlock token issue|list|revoke|attenuate``: scoped agent tokens (opaque; only a hash
+is stored). What a token can do is in docs/tokens.md; the work is in
+:mod:`airlock.broker.tokens`."""
 
 from __future__ import annotations
 
@@ -14,23 +11,11 @@ import time
 
 import click
 
-from airlock.commands_serve import _context, config_option, database_option
+from airlock.cli.common import config_option, database_option, group, instance
 
 
-def register(cli: click.Group) -> None:
-    group = cli.commands.get("token")
-    if not isinstance(group, click.Group):
-        group = token_group
-        cli.add_command(group)
-    for cmd in (token_issue, token_list, token_revoke, token_attenuate):
-        group.add_command(cmd)
-    group.help = "Scoped agent tokens (opaque; only a hash is stored)."
-    cli.add_command(secret_group)
-    cli.add_command(demo_group)
-
-
-@click.group("token")
-def token_group() -> None:
+@group("token")
+def token() -> None:
     """Scoped agent tokens (opaque; only a hash is stored)."""
 
 
@@ -43,7 +28,7 @@ def _ttl(text: str) -> float:
         raise click.BadParameter(str(exc)) from None
 
 
-@click.command("issue")
+@token.command("issue")
 @click.option("--agent", required=True, help="the agent this token stands for")
 @click.option("--scope", default=None, help="the environment the agent is confined to")
 @click.option("--allow", "allow", multiple=True, metavar="PROVIDER:KIND.VERB",
@@ -59,7 +44,7 @@ def token_issue(agent: str, scope: str | None, allow: tuple[str, ...], ttl: str,
     from airlock.broker.tokens import TokenError, issue
 
     seconds = _ttl(ttl)
-    ctx = _context(config_path, database)
+    ctx = instance(config_path, database)
     try:
         token_id, secret = issue(ctx.store, ctx.ledger, agent, scope, list(allow), seconds,
                                  owner)
@@ -71,7 +56,7 @@ def token_issue(agent: str, scope: str | None, allow: tuple[str, ...], ttl: str,
     click.echo(secret)
 
 
-@click.command("list")
+@token.command("list")
 @click.option("--all", "show_all", is_flag=True, help="revoked and expired tokens too")
 @click.option("--json", "as_json", is_flag=True)
 @database_option
@@ -81,7 +66,7 @@ def token_list(show_all: bool, as_json: bool, database: str | None,
     """List tokens (never the tokens themselves: only ids, agents and grants)."""
     from airlock.broker.tokens import listing
 
-    rows = listing(_context(config_path, database).store, include_dead=show_all)
+    rows = listing(instance(config_path, database).store, include_dead=show_all)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -97,7 +82,7 @@ def token_list(show_all: bool, as_json: bool, database: str | None,
                    f"  {'expires in %.0fm' % (left / 60) if left > 0 else 'expired'}")
 
 
-@click.command("revoke")
+@token.command("revoke")
 @click.argument("token_id")
 @database_option
 @config_option
@@ -105,14 +90,14 @@ def token_revoke(token_id: str, database: str | None, config_path: str | None) -
     """Revoke a token by id (tokens attenuated from it die with it)."""
     from airlock.broker.tokens import revoke
 
-    ctx = _context(config_path, database)
+    ctx = instance(config_path, database)
     if not revoke(ctx.store, ctx.ledger, token_id):
         click.echo(f"airlock: no token {token_id!r}", err=True)
         sys.exit(2)
     click.echo(f"revoked {token_id}")
 
 
-@click.command("attenuate")
+@token.command("attenuate")
 @click.option("--allow", "allow", multiple=True, metavar="PROVIDER:KIND.VERB")
 @click.option("--scope", default=None)
 @click.option("--ttl", default=None)
@@ -127,7 +112,7 @@ def token_attenuate(allow: tuple[str, ...], scope: str | None, ttl: str | None,
     if not parent:
         click.echo("airlock: set AIRLOCK_TOKEN to the token to attenuate", err=True)
         sys.exit(2)
-    ctx = _context(config_path, database)
+    ctx = instance(config_path, database)
     try:
         token_id, secret = attenuate(ctx.store, ctx.ledger, parent, list(allow) or None,
                                      scope, _ttl(ttl) if ttl else None)
@@ -145,88 +130,4 @@ def token_attenuate(allow: tuple[str, ...], scope: str | None, ttl: str | None,
     click.echo(secret)
 
 
-# ---- provider secrets ----------------------------------------------------------------
-
-
-@click.group("secret")
-def secret_group() -> None:
-    """Provider credentials, encrypted at rest; never printed."""
-
-
-@secret_group.command("add")
-@click.argument("name")
-@click.option("--from-env", "from_env", default=None, metavar="VAR",
-              help="read the credential from this environment variable")
-@click.option("--from-stdin", "from_stdin", is_flag=True, help="read it from stdin")
-@database_option
-@config_option
-def secret_add(name: str, from_env: str | None, from_stdin: bool, database: str | None,
-               config_path: str | None) -> None:
-    """Store the credential Airlock injects for provider NAME."""
-    from airlock.broker.secrets import SecretBox, SecretError
-
-    if from_env:
-        value = os.environ.get(from_env, "")
-        if not value:
-            click.echo(f"airlock: ${from_env} is empty or unset", err=True)
-            sys.exit(2)
-    elif from_stdin:
-        value = sys.stdin.readline().rstrip("\r\n")
-    else:
-        value = click.prompt(f"Credential for {name}", hide_input=True)
-    ctx = _context(config_path, database)
-    try:
-        SecretBox(ctx.store, ctx.ledger, ctx.data_dir).add(name, value)
-    except SecretError as exc:
-        click.echo(f"airlock: {exc}", err=True)
-        sys.exit(2)
-    click.echo(f"stored credential {name!r} (encrypted; it is never shown again)")
-
-
-@secret_group.command("list")
-@database_option
-@config_option
-def secret_list(database: str | None, config_path: str | None) -> None:
-    """Names of stored credentials (never their values)."""
-    from airlock.broker.secrets import SecretBox
-
-    ctx = _context(config_path, database)
-    rows = SecretBox(ctx.store, ctx.ledger, ctx.data_dir).names()
-    if not rows:
-        click.echo("no credentials")
-    for r in rows:
-        added = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(str(r["created_at"]))))
-        click.echo(f"{r['name']}  added {added} by {r['created_by']}")
-
-
-@secret_group.command("remove")
-@click.argument("name")
-@database_option
-@config_option
-def secret_remove(name: str, database: str | None, config_path: str | None) -> None:
-    """Delete a stored credential."""
-    from airlock.broker.secrets import SecretBox
-
-    ctx = _context(config_path, database)
-    if not SecretBox(ctx.store, ctx.ledger, ctx.data_dir).remove(name):
-        click.echo(f"airlock: no credential {name!r}", err=True)
-        sys.exit(2)
-    click.echo(f"removed {name!r}")
-
-
-# ---- demo ----------------------------------------------------------------------------
-
-
-@click.group("demo")
-def demo_group() -> None:
-    """Replays of the incidents Airlock exists for."""
-
-
-@demo_group.command("incident")
-@click.option("--keep", default=None, metavar="DIR",
-              help="keep the demo's data dir here (default: a temp dir, removed after)")
-def demo_incident(keep: str | None) -> None:
-    """The production-volume deletion, replayed against a local stand-in PaaS."""
-    from airlock.demo.incident import run
-
-    sys.exit(run(keep_dir=keep))
+COMMANDS = (token,)

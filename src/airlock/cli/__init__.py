@@ -7,6 +7,12 @@ resident daemon is listening, a stdlib-only client forwards the call to it; othe
 command runs in this process. Everything else is a click command, imported only when
 needed; in a system install the commands on the service's own state run as the service
 user (root drops to it) or not at all.
+
+This module is the agent's side: it loads nothing outside the standard library (Airlock's
+own modules here are stdlib-only too, tests/test_fast_path.py), and none of this
+package's other modules until a command needs one. ``check`` is :mod:`.check`; the click
+group and every other command, one module each, are assembled by :mod:`.root`; what the
+commands share is in :mod:`.common`.
 """
 
 from __future__ import annotations
@@ -68,11 +74,12 @@ def main(argv: list[str] | None = None) -> int:
             if _require_daemon():
                 return refuse(args, "AIRLOCK_REQUIRE_DAEMON=1 and no daemon answered")
             spawn_daemon()  # answered here this time; warm for the next call
-        from airlock.check_cmd import main as check_main
+        from airlock.cli.check import main as check_main
 
         return check_main(args[1:])
-    from airlock.commands import cli
+    from airlock.cli.root import build
 
+    cli = build()
     try:
         cli.main(args=args, prog_name="airlock", standalone_mode=False)
     except SystemExit as exc:
