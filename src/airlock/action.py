@@ -153,6 +153,7 @@ class Decision:
     reasons: list[str]
     flags: list[Flag] = field(default_factory=list)
     policies: list[str] = field(default_factory=list)
+    undo_point: str = ""  # allowed because this undo point was taken first (u-…)
 
     @property
     def exit_code(self) -> int:
@@ -166,4 +167,5 @@ class Decision:
             "reasons": list(self.reasons),
             "flags": [{"kind": f.kind, "detail": f.detail} for f in self.flags],
             "policies": list(self.policies),
+            **({"undo_point": self.undo_point} if self.undo_point else {}),
         }

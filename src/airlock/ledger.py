@@ -56,7 +56,7 @@ KINDS = (
     "submitted", "decided", "held", "approval", "approved", "rejected", "aborted", "ready",
     "expired", "execution-claimed", "failed", "token-issued", "human-created", "login",
     "login-failed", "server-started", "server-stopped", "tamper-detected",
-    "claiming", "quarantined", "undone",
+    "claiming", "quarantined", "undone", "undo-point", "undo-point-restored",
 )
 # Entries after which a request can never be claimed (again).
 CLOSING = ("execution-claimed", "aborted", "rejected", "expired", "failed", "tamper-detected")

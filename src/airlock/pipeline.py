@@ -24,11 +24,13 @@ class Checker:
         self.classifier = Classifier(config)
         self.engine = PolicyEngine(config)
 
-    def check(self, action: Action) -> Decision:
+    def check(self, action: Action, *, undo_point: bool = False) -> Decision:
+        """The decision on ``action``; ``undo_point``: as it would be once an undo point
+        is taken (``context.undo_point``, see :mod:`airlock.protect.undo_gate`)."""
         assessment = self.classifier.classify(action)
         cwd = action.cwd or os.getcwd()
         resolve(assessment.targets, self.config, cwd, action.home)
-        return self.engine.decide(assessment, self.config)
+        return self.engine.decide(assessment, self.config, undo_point=undo_point)
 
 
 _lock = threading.Lock()

@@ -49,6 +49,12 @@ cooldown_sandbox = 0
 approval_ttl = 60
 """
 NEVER = 'require_independent = "never"\n'
+HOLD_EVEN_WITH_UNDO_POINT = """
+@id("hold-even-with-undo-point")
+@decision("hold")
+@reason("{verb} waits for a human here, undo point or not")
+forbid (principal, action == Action::"destructive", resource) when { context.undo_point };
+"""
 
 
 class Agent:
@@ -60,7 +66,12 @@ class Agent:
         self.home = home
         self.data_dir = data_dir or home
         self.config = home / "agent.toml"
-        self.config.write_text(INVENTORY + f'\n[airlock]\ndata_dir = "{self.data_dir}"\n')
+        # workspace deletes would be allowed with an undo point; this team holds them
+        # (docs/policies.md), so they go through approval and the quarantine
+        policy = home / "hold-undo.cedar"
+        policy.write_text(HOLD_EVEN_WITH_UNDO_POINT)
+        self.config.write_text(INVENTORY + f'\n[airlock]\ndata_dir = "{self.data_dir}"\n'
+                               f'\n[policy]\nfiles = ["{policy}"]\n')
         (self.data_dir / "protect.toml").write_text(NEVER)
         self.env = dict(os.environ, AIRLOCK_HOME=str(home), AIRLOCK_NO_DAEMON="1",
                         AIRLOCK_SERVER=server.url, AIRLOCK_TOKEN=server.token("bot"))

@@ -21,6 +21,7 @@ import pytest
 from tests.server.harness import next_code
 
 AIRLOCK = str(Path(sys.executable).parent / "airlock")
+PUSH = "git push --force origin main"  # held: it leaves the machine
 PASSWORD = "correct horse battery"
 STEPS: dict[str, int] = {}  # the last TOTP step used per secret (a code counts once)
 HELD = re.compile(r"as request ([0-9a-f]+) for human approval at (\S+?) \(")
@@ -139,28 +140,29 @@ def test_held_approved_allowed_once(stack: Stack, workspace: Path) -> None:
     assert r.returncode == 0, r.stderr
     token = r.stdout.strip().splitlines()[-1]
 
-    # allowed and denied actions are decided locally, without the server
+    # allowed and denied actions are decided locally, without the server (a force push
+    # leaves the machine: held, an undo point cannot make it reversible)
     assert hook(stack, token, "git status", workspace) == {}
 
-    rid, url = held(hook(stack, token, "git reset --hard", workspace))
+    rid, url = held(hook(stack, token, PUSH, workspace))
     assert url == f"{stack.url}/r/{rid}"
     # asking again before approval: the same request, still held
-    assert held(hook(stack, token, "git reset --hard", workspace))[0] == rid
+    assert held(hook(stack, token, PUSH, workspace))[0] == rid
 
     approve(stack, rid, secret.group(1))
-    assert hook(stack, token, "git reset --hard", workspace) == {}  # allowed, once
-    rid2, _ = held(hook(stack, token, "git reset --hard", workspace))  # and only once
+    assert hook(stack, token, PUSH, workspace) == {}  # allowed, once
+    rid2, _ = held(hook(stack, token, PUSH, workspace))  # and only once
     assert rid2 != rid
 
     approve(stack, rid2, secret.group(1))
-    tampered = hook(stack, token, "git reset --hard HEAD~3", workspace)
+    tampered = hook(stack, token, "git push --force origin dev", workspace)
     assert held(tampered)[0] not in (rid, rid2)
     # the approval of rid2 is still there for the exact action it was given for
-    assert hook(stack, token, "git reset --hard", workspace) == {}
+    assert hook(stack, token, PUSH, workspace) == {}
 
 
 def test_bad_token_is_refused_not_allowed(stack: Stack, workspace: Path) -> None:
-    out = hook(stack, "alk_forged", "git reset --hard", workspace)
+    out = hook(stack, "alk_forged", PUSH, workspace)
     assert out["hookSpecificOutput"]["permissionDecision"] == "deny"
     assert "refused the request (HTTP 401" in out["systemMessage"]
 
@@ -169,8 +171,8 @@ def isolated_repo(workspace: Path) -> dict[str, str]:
     """Make ``workspace`` a real git repository of its own, and fence git in it.
 
     The ``workspace`` fixture's bare ``.git`` directory is not a repository to git, which
-    would then walk up to the enclosing checkout: the ``git reset --hard`` this test runs
-    once approved would wipe uncommitted work there. GIT_CEILING_DIRECTORIES stops that.
+    would then walk up to the enclosing checkout: a git command this test runs once
+    approved would act there. GIT_CEILING_DIRECTORIES stops that.
     """
     env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(workspace.parent)}
     subprocess.run(["git", "init", "-q", str(workspace)], check=True, env=env)
@@ -205,7 +207,7 @@ def test_exec_waits_for_approval_then_runs(stack: Stack, workspace: Path) -> Non
     assert secret
     token = stack.cli("token", "issue", "--agent", "bot").stdout.strip().splitlines()[-1]
     marker = workspace / "ran"
-    command = f"git reset --hard -q 2>/dev/null; touch {marker}"
+    command = f"git push -q --force origin main 2>/dev/null; touch {marker}"
     proc, rid = start_exec(stack, token, command, workspace, fence)
     assert not marker.exists()
     approve(stack, rid, secret.group(1))

@@ -145,13 +145,15 @@ def test_allowed_command(tool: str, workspace: Path, env: dict[str, str]) -> Non
 @pytest.mark.parametrize("tool", TOOLS)
 def test_held_command_without_a_server_is_refused_with_instructions(
         tool: str, workspace: Path, env: dict[str, str]) -> None:
-    out, code, _ = run(tool, shell(tool, "git reset --hard", workspace), workspace, env)
+    # a force push leaves the machine: no undo point can make it reversible
+    cmd = "git push --force origin main"
+    out, code, _ = run(tool, shell(tool, cmd, workspace), workspace, env)
     assert code == 0
     user, agent = texts(tool, out)
-    assert user.startswith("Airlock refused `git reset --hard`: it needs a human's approval (")
+    assert user.startswith(f"Airlock refused `{cmd}`: it needs a human's approval (")
     assert f"no Airlock server is reachable at {env['AIRLOCK_SERVER']}" in user
     assert "airlock serve" in user
-    assert agent.startswith("Airlock refused `git reset --hard`: it needs a human's approval")
+    assert agent.startswith(f"Airlock refused `{cmd}`: it needs a human's approval")
     assert NO_WORKAROUND in agent
     assert agent.endswith("Stop and tell the user that this action needs their approval.")
 

@@ -48,10 +48,11 @@ def test_the_http_hook_answers_in_claude_codes_protocol(shared: Airlock,
     r = post(shared, payload("git status", workspace), token)
     assert verdict(r) == "allow"
     assert r.headers["server-timing"].startswith("decide;dur=")
-    assert verdict(post(shared, payload("git reset --hard", workspace), token)) == "hold"
+    push = payload("git push --force origin main", workspace)  # leaves the machine: held
+    assert verdict(post(shared, push, token)) == "hold"
     assert verdict(post(shared, payload("rm -rf /", workspace), token)) == "deny"
     # without a token the hold cannot be filed: still refused, never allowed
-    assert verdict(post(shared, payload("git reset --hard", workspace))) == "deny"
+    assert verdict(post(shared, push)) == "deny"
 
 
 def test_the_tokens_scope_binds_the_hook(shared: Airlock, workspace: Path) -> None:

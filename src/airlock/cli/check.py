@@ -123,6 +123,11 @@ def run_check(argv: list[str], stdin: IO[str], stdout: IO[str], stderr: IO[str],
                         cwd=cwd, agent=args.agent or checker.config.agent,
                         database=args.database, home=args.home)
         decision = checker.check(action)
+        if decision.decision == "hold" and args.kind == "shell":
+            from airlock.protect import undo_gate
+
+            decision, _ = undo_gate.decide(checker, action, decision,
+                                           checker.config.data_dir, take=False)
         if args.json:
             stdout.write(json.dumps(_with_locators(decision), ensure_ascii=False) + "\n")
         else:

@@ -77,12 +77,24 @@ def _exec(text: str, run_argv: list[str], scope: str | None, timeout: float,
         return EXIT_USAGE
     action = Action(command=text, kind="shell", scope=scope,
                     cwd=cwd, agent=os.environ.get("AIRLOCK_AGENT") or checker.config.agent)
+    from airlock.protect import undo_gate
+
+    data_dir = checker.config.data_dir
     try:
-        decision = checker.check(action)
+        undo_gate.settle_pending(data_dir, cwd)
+        decision, point = undo_gate.decide(checker, action, checker.check(action), data_dir)
     except Exception as exc:  # noqa: BLE001 - not run
         click.echo(f"airlock exec: internal error: {type(exc).__name__}: {exc}; not run",
                    err=True)
         return EXIT_INTERNAL
+    if point is not None:
+        click.echo(f"airlock: {decision.reasons[0]}", err=True)
+        try:
+            return _run(run_argv)
+        finally:  # the action is over: later changes are "made after the undo point"
+            from airlock.protect.undo_points import settle
+
+            settle(point)
     if decision.decision == "deny":
         click.echo(f"airlock: denied, not run: {'; '.join(decision.reasons)}", err=True)
         return EXIT_DENIED

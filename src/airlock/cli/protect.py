@@ -1,5 +1,6 @@
-"""``airlock undo``, ``snapshots``, ``restore``, ``purge``: the protect stage on the command
-line (see docs/safety-net.md). The work is in :mod:`airlock.protect`."""
+"""``airlock snapshots``, ``restore``, ``purge``: the protect stage on the command line
+(see docs/safety-net.md; ``airlock undo`` is :mod:`airlock.cli.undo`). The work is in
+:mod:`airlock.protect`."""
 
 from __future__ import annotations
 
@@ -47,53 +48,6 @@ def _progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
                        total=total or None)
 
         yield report
-
-
-@click.command()
-@click.argument("request_id")
-@click.option("--to", "to", help="restore here instead of the original name")
-@click.option("--force", is_flag=True, help="git: overwrite changes made after the snapshot")
-@click.option("--database", "database", default=None, metavar="URL",
-              help="the ledger's database (as for `airlock serve`)")
-@click.option("--config", "config_path", help="airlock.toml to use")
-def undo(request_id: str, to: str | None, force: bool, database: str | None,
-         config_path: str | None) -> None:
-    """Bring back what REQUEST_ID destroyed: from quarantine when possible, else from
-    its snapshot. Refuses to overwrite anything that exists now under the same name
-    (exit 4). Each step is recorded in the ledger (`undone`). Undoing it again changes
-    nothing, says when it was undone, and exits 0."""
-    from airlock.protect.record import Recorder
-
-    cfg = load_config(config_path)
-    p = protector(config_path)
-    recorder, why = Recorder.open(cfg.data_dir, cfg.path, database)
-    steps: list[dict[str, object]] = []
-    unrecorded: list[str] = []
-
-    def record(step: dict[str, object]) -> None:
-        steps.append(step)
-        if recorder is None:
-            return
-        try:
-            recorder.append("undone", request_id, {**step, "force": force})
-        except Exception as exc:  # noqa: BLE001 - it is undone; say it is unrecorded
-            unrecorded.append(f"{type(exc).__name__}: {exc}"[:300])
-
-    try:
-        for line in p.undo(request_id, to, force, on_step=record):
-            click.echo(line)
-    except RestoreRefused as exc:
-        fail(exc, 4)
-    except ProtectError as exc:
-        fail(exc)
-    finally:
-        if recorder is not None:
-            recorder.close()
-        if steps and recorder is None:
-            click.echo(f"airlock: not in the ledger: {why} (the protect journal keeps "
-                       "it)", err=True)
-        for problem in unrecorded:
-            click.echo(f"airlock: not in the ledger: {problem}", err=True)
 
 
 @click.command()
@@ -217,4 +171,4 @@ def _purge_execute(rid: str, user: str | None, database: str | None,
     sys.exit(1 if failed else 0)
 
 
-COMMANDS = (undo, snapshots, restore, purge)
+COMMANDS = (snapshots, restore, purge)

@@ -39,6 +39,7 @@ def build() -> Group:
         secret,
         serve,
         token,
+        undo,
     )
     from airlock.cli import exec as exec_
 
@@ -55,14 +56,14 @@ def build() -> Group:
         airlock check -- CMD       would CMD be allowed, held for a human, or denied?
         airlock exec -- CMD        check, wait for approval if held, then run CMD
         airlock requests / approve / reject / abort     the second key
-        airlock undo REQUEST       bring back what an approved action destroyed
+        airlock undo REQUEST|u-…   bring back what an action destroyed (--last, --list)
         airlock ledger verify      check the hash chain and signed checkpoints
         airlock packs / policy show / config check      what is in force
         """
 
     cli.add_command(check)
     for module in (serve, token, admin, requests, ledger, hook, exec_, scan, mcp, protect,
-                   doctor, secret, demo, install, daemon, packs, policy, config):
+                   undo, doctor, secret, demo, install, daemon, packs, policy, config):
         for command in module.COMMANDS:
             cli.add_command(command)
     return cli

@@ -4,7 +4,9 @@ The tool's adapter (:mod:`airlock.intake.hooks`) parses the payload into a
 :class:`~airlock.intake.hooks.HookRequest`; this module turns it into an Airlock decision
 and the adapter renders the answer.
 
-- **shell** → ``Action(kind="shell")`` through the Checker (classify → resolve → decide).
+- **shell** → ``Action(kind="shell")`` through the Checker (classify → resolve → decide);
+  a destructive action inside the workspace may be allowed with an undo point taken
+  first (:mod:`airlock.protect.undo_gate`), and the answer names it.
 - **file_write** → a write to a guard file (Airlock's config, policy files and data dir,
   the agent tools' hook settings) is denied; a write inside the workspace or a temp dir is
   allowed; anything else is classified as ``tee PATH…`` would be.
@@ -219,9 +221,14 @@ def evaluate(request: HookRequest, work: str, env: Mapping[str, str],
     scope = env.get("AIRLOCK_SCOPE") or None
     home = env.get("HOME") or None
     if request.kind == "shell":
+        from airlock.protect import undo_gate
+
+        # the action an earlier undo point was taken for is over by now
+        undo_gate.settle_pending(checker.config.data_dir, work, home)
         action = Action(command=request.command, kind="shell", scope=scope, cwd=work,
                         agent=agent, home=home)
-        decision = checker.check(action)
+        decision, _ = undo_gate.decide(checker, action, checker.check(action),
+                                       checker.config.data_dir)
         return from_decision(decision, action, _describe_command(request.command, decision),
                              env, deadline)
     if request.kind == "file_write":
@@ -391,6 +398,9 @@ def _reasons(reasons: list[str]) -> str:
 def from_decision(decision: Decision, action: Action, what: str, env: Mapping[str, str],
                   deadline: float) -> Answer:
     if decision.decision == "allow":
+        if decision.undo_point:  # one line the agent can pass on to its human
+            note = f"Airlock: {decision.reasons[0]}"
+            return Answer("allow", note, note)
         return Answer("allow")
     reasons = _reasons(decision.reasons)
     if decision.decision == "deny":

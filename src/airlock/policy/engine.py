@@ -128,7 +128,8 @@ class PolicyEngine:
             raise PolicyError(f"{name}{_line_hint(text, str(exc))}: invalid Cedar policy: "
                               f"{_first_line(str(exc))}") from None
 
-    def decide(self, assessment: Assessment, config: Config) -> Decision:
+    def decide(self, assessment: Assessment, config: Config, *,
+               undo_point: bool = False) -> Decision:
         action = assessment.action
         scope = action.scope if action.scope is not None else (config.scope or "")
         targets = assessment.targets or [Target(
@@ -150,7 +151,7 @@ class PolicyEngine:
                 "tool": t.tool, "reversible": t.reversible,
                 "credential": "credential" in kinds, "unparsed": "unparsed" in kinds,
                 "secret_read": "secret-read" in kinds, "guard_tamper": "guard-tamper" in kinds,
-                "approved": False, "snapshot": False,
+                "approved": False, "snapshot": False, "undo_point": undo_point,
             }
             attrs = {
                 "kind": t.kind, "env": t.env or "unknown", "production": t.production,

@@ -135,7 +135,10 @@ def test_non_object_payload_raises(payload: Any) -> None:
 
 
 def test_render_allow_is_no_opinion() -> None:
-    assert cc.render("allow", "fine") == ("{}", 0)
+    assert cc.render("allow", "") == ("{}", 0)
+    # with a note (an undo point was taken) it is still no opinion, and the user sees it
+    assert json.loads(cc.render("allow", "undo point u-1")[0]) == {
+        "systemMessage": "undo point u-1"}
 
 
 @pytest.mark.parametrize("outcome", ["hold", "deny", "error"])

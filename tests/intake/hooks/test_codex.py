@@ -94,7 +94,9 @@ def test_patch_naming_no_file_raises() -> None:
 
 def test_render_allow_is_no_opinion() -> None:
     # Codex rejects permissionDecision "allow" without updatedInput as unsupported.
-    assert codex.render("allow", "fine") == ("{}", 0)
+    assert codex.render("allow", "") == ("{}", 0)
+    assert json.loads(codex.render("allow", "undo point u-1")[0]) == {
+        "systemMessage": "undo point u-1"}
 
 
 @pytest.mark.parametrize("outcome", ["hold", "deny", "error"])

@@ -137,7 +137,9 @@ def test_malformed_payloads_raise(name: str, mutate: Any) -> None:
 
 
 def test_render_allow_is_explicit() -> None:
-    assert cursor.render("allow", "fine") == ('{"permission": "allow"}', 0)
+    assert cursor.render("allow", "") == ('{"permission": "allow"}', 0)
+    noted = json.loads(cursor.render("allow", "undo point u-1")[0])
+    assert noted["permission"] == "allow" and noted["user_message"] == "undo point u-1"
 
 
 @pytest.mark.parametrize("outcome", ["hold", "deny", "error"])

@@ -135,7 +135,9 @@ def test_bad_mcp_context_raises() -> None:
 
 
 def test_render_allow() -> None:
-    assert gem.render("allow", "fine") == ('{"decision": "allow"}', 0)
+    assert gem.render("allow", "") == ('{"decision": "allow"}', 0)
+    assert json.loads(gem.render("allow", "undo point u-1")[0]) == {
+        "decision": "allow", "systemMessage": "undo point u-1"}
 
 
 @pytest.mark.parametrize("outcome", ["hold", "deny", "error"])

@@ -74,6 +74,7 @@ def test_guarded_tools(workspace: Path, web: str) -> None:
             "drop": ("run_sql", {"sql": "DROP TABLE items", "database": f"sqlite:///{db}"}),
             "echo": ("run_command", {"command": f"echo hello > {marker.name} && cat ran.txt"}),
             "rm": ("run_command", {"command": "rm -rf /srv/data"}),
+            "rm_ws": ("run_command", {"command": "rm -rf src"}),
             "fail": ("run_command", {"command": "exit 3"}),
             "get": ("http_request", {"method": "GET", "url": f"{web}/items"}),
             "http_delete": ("http_request", {"method": "DELETE",
@@ -113,6 +114,11 @@ def test_guarded_tools(workspace: Path, web: str) -> None:
     assert out["rm"].is_error and out["rm"].structured_content["airlock"]["decision"] in (
         "hold", "deny")
     assert out["fail"].is_error and out["fail"].structured_content["exit_code"] == 3
+    # inside the workspace: allowed once an undo point is taken, and the answer names it
+    rm_ws = out["rm_ws"].structured_content
+    assert not out["rm_ws"].is_error and rm_ws["undo_point"].startswith("u-"), rm_ws
+    assert "allowed with undo point" in rm_ws["airlock"]
+    assert not (workspace / "src").exists()
     assert out["get"].structured_content["status"] == 200
     assert _Handler.hits == ["GET /items"]  # the DELETE never left
     assert out["describe_db"].structured_content["resource"] == "appdb"

@@ -151,11 +151,12 @@ def split_mcp_name(name: str) -> tuple[str, str] | None:
 def render_pretooluse(event: str, outcome: str, message: str,
                       agent_message: str | None = None) -> tuple[str, int]:
     """The ``PreToolUse`` answer shared by Claude Code and Codex: allow → ``{}`` (no
-    opinion); hold/deny/error → ``permissionDecision: "deny"`` with the agent text as the
+    opinion; ``{"systemMessage": …}`` when there is something to say);
+    hold/deny/error → ``permissionDecision: "deny"`` with the agent text as the
     (non-empty) reason and the user text as ``systemMessage``; always exit 0."""
     outcome, user, agent = texts(outcome, message, agent_message)
-    if outcome == "allow":
-        return "{}", 0
+    if outcome == "allow":  # a note (an undo point was taken) goes to the user only
+        return (dumps({"systemMessage": user}) if user else "{}"), 0
     return dumps({
         "hookSpecificOutput": {
             "hookEventName": event,

@@ -187,7 +187,9 @@ def render(outcome: str, message: str, *, agent_message: str | None = None) -> t
     """
     outcome, user, agent = texts(outcome, message, agent_message)
     if outcome == "allow":
-        return dumps({"permission": "allow"}), 0
+        notes = {"user_message": user, "agent_message": agent, "userMessage": user,
+                 "agentMessage": agent} if user else {}
+        return dumps({"permission": "allow", **notes}), 0
     return (
         dumps(
             {

@@ -152,7 +152,7 @@ def render(outcome: str, message: str, *, agent_message: str | None = None) -> t
     """
     outcome, user, agent = texts(outcome, message, agent_message)
     if outcome == "allow":
-        return dumps({"decision": "allow"}), 0
+        return dumps({"decision": "allow", **({"systemMessage": user} if user else {})}), 0
     return dumps({"decision": "deny", "reason": agent, "systemMessage": user}), 0
 
 

@@ -228,12 +228,37 @@ class GuardedTools:
             raise _BadArguments("timeout must be a positive number of seconds")
         action = self.guard.action(command, "shell", cwd=cwd)
         shown = " ".join(command.split())
-        verdict = await self._decide(action, f"`{shown[:117]}`")
-        if not verdict.allowed:
-            return verdict.result()
-        out = await anyio.to_thread.run_sync(_execute_command, command, cwd,
-                                             min(float(timeout), MAX_TIMEOUT), self.guard.env)
+        point = None
+        try:
+            decision, point = await anyio.to_thread.run_sync(self._with_undo_point, action)
+        except Exception as exc:  # noqa: BLE001 - fail closed: the call does not run
+            return Verdict("error", f"Airlock could not check `{shown[:117]}` and blocked "
+                           f"it (fail closed): {type(exc).__name__}: {exc}"[:500]).result()
+        if point is None:
+            verdict = await anyio.to_thread.run_sync(self.guard.settle, decision, action,
+                                                     f"`{shown[:117]}`")
+            if not verdict.allowed:
+                return verdict.result()
+        try:
+            out = await anyio.to_thread.run_sync(_execute_command, command, cwd,
+                                                 min(float(timeout), MAX_TIMEOUT),
+                                                 self.guard.env)
+        finally:
+            if point is not None:
+                from airlock.protect.undo_points import settle
+
+                settle(point)
+        if point is not None:  # one line the agent can pass on to its human
+            out = {**out, "airlock": f"Airlock: {decision.reasons[0]}",
+                   "undo_point": point.id}
         return _text_result(out, is_error=out["exit_code"] != 0)
+
+    def _with_undo_point(self, action: Any) -> tuple[Any, Any]:
+        from airlock.protect import undo_gate
+
+        checker = self.guard.checker()
+        return undo_gate.decide(checker, action, checker.check(action),
+                                checker.config.data_dir)
 
     # ---- http_request ------------------------------------------------------------------
 
