@@ -141,3 +141,33 @@ def test_undo_list_shows_the_point_and_its_action(repo: Path, env: dict[str, str
     assert "git clean -fdx" in listed.stdout and "u-" in listed.stdout
     as_json = json.loads(undo(repo, env, "--list", "--json").stdout)
     assert [p["action"] for p in as_json] == ["git clean -fdx"]
+
+
+def _write(path: Path, repo: Path, env: dict[str, str]) -> dict[str, object]:
+    payload = {"session_id": "s", "hook_event_name": "PreToolUse", "tool_name": "Write",
+               "tool_input": {"file_path": str(path), "content": "replaced\n"},
+               "cwd": str(repo)}
+    done = subprocess.run([AIRLOCK, "hook", "run", "claude-code"], cwd=repo, env=env,
+                          input=json.dumps(payload), capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    answer: dict[str, object] = json.loads(done.stdout)
+    return answer
+
+
+def test_the_write_tool_keeps_what_git_cannot_give_back(repo: Path,
+                                                        env: dict[str, str]) -> None:
+    untracked = repo / "notes" / "todo.txt"  # git has no copy of it
+    before = untracked.read_text()
+    answer = _write(untracked, repo, env)
+    assert "undo point u-" in str(answer.get("systemMessage", "")), answer
+    untracked.write_text("replaced\n")  # the agent tool writes it
+    hook("git status", repo, env)
+    done = undo(repo, env, "--last")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert untracked.read_text() == before
+    # a tracked file without changes: git gives it back, no point is taken
+    git(repo, "stash", "-q", "-u")
+    assert _write(repo / "run.sh", repo, env) == {}
+    # a new file: nothing to keep
+    assert _write(repo / "brand-new.txt", repo, env) == {}

@@ -304,6 +304,15 @@ def file_write(request: HookRequest, work: str, env: Mapping[str, str], checker:
     # a symlink inside the workspace that points out of it is a write outside it
     outside = [p for p in paths if not (local(p) and local(os.path.realpath(p)))]
     if not outside:
+        from airlock.protect import undo_gate
+
+        data_dir = checker.config.data_dir
+        undo_gate.settle_pending(data_dir, work, home)
+        point = undo_gate.for_edits(paths, work, home, data_dir, agent)
+        if point is not None:  # what git could not give back, kept first
+            note = (f"Airlock: undo point {point.id} keeps what this write replaces "
+                    f"(`airlock undo {point.id}` brings it back)")
+            return Answer("allow", note, note)
         return Answer("allow")
     command = "tee " + " ".join(shlex.quote(p) for p in outside)
     action = Action(command=command, kind="shell", scope=scope, cwd=work, agent=agent)

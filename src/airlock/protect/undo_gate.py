@@ -204,6 +204,56 @@ def _cannot_take(root: str) -> str:
     return ""
 
 
+# ---- edits by the agent tool's own write tools -----------------------------------------
+
+
+def for_edits(paths: list[str], cwd: str, home: str | None, data_dir: str,
+              agent: str = "") -> UndoPoint | None:
+    """Before an agent tool's write tool (Claude Code Write/Edit, Codex patches, Gemini's
+    write_file) changes existing files inside the workspace that git cannot give back
+    (untracked, ignored, or with uncommitted changes; any file outside a git work tree),
+    take an undo point of them. None when nothing needs one or it cannot be taken: the
+    write goes ahead as before (it was never held)."""
+    root = workspace_root(cwd, home or os.path.expanduser("~"))
+    if root == NO_WORKSPACE:
+        return None
+    git = os.path.join(repository_root(root), ".git")
+    existing = [p for p in dict.fromkeys(paths) if within(p, root) and not within(p, git)
+                and os.path.isfile(p) and not os.path.islink(p)]
+    if not existing or _cannot_take(root) or _git_keeps(root, existing):
+        return None
+    from airlock.protect.undo_points import UndoPointError
+    from airlock.protect.undo_points import take as take_point
+
+    shown = ", ".join(os.path.relpath(p, root) for p in existing[:5])
+    try:
+        point = take_point(root, data_dir, action=f"edit {shown}", paths=existing)
+    except (UndoPointError, OSError):
+        return None
+    _mark_pending(data_dir, point.root)
+    record(data_dir, "undo-point", point.id, {
+        "action": f"edit {shown}", "agent": agent, "workspace": point.root,
+        "covers": point.covers, "size_bytes": point.size_bytes}, actor=agent or None)
+    return point
+
+
+def _git_keeps(root: str, paths: list[str]) -> bool:
+    """Every one of ``paths`` is tracked by git and unchanged since HEAD: git itself can
+    give it back, no point is needed."""
+    if not os.path.exists(os.path.join(root, ".git")):
+        return False
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            ["git", "--no-optional-locks", "status", "--porcelain=v1", "--ignored",
+             "--untracked-files=all", "--", *paths], cwd=root, capture_output=True,
+            timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0 and not done.stdout.strip()
+
+
 # ---- settling: the cutoff after which a change is "made after the undo point" ----------
 
 
