@@ -391,3 +391,14 @@ def test_cold_call_starts_a_daemon_for_the_next(workspace: Path, env: dict[str, 
         subprocess.run([AIRLOCK, "daemon", "--stop"], env=env, capture_output=True,
                        check=False, timeout=30)
     assert not sock.exists()
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_a_nul_byte_in_a_command_or_a_path_is_denied_plainly(
+        tool: str, workspace: Path, env: dict[str, str]) -> None:
+    for payload in (shell(tool, "cat .e\x00nv", workspace),
+                    write(tool, workspace / "notes\x00.txt", workspace)):
+        out, code, _ = run(tool, payload, workspace, env)
+        assert code == 0
+        user, agent = texts(tool, out)
+        assert "NUL byte" in user and "NUL byte" in agent, out

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from typing import Any
 
 from airlock.action import Action, Assessment, Risk, Target
-from airlock.classify import credentials, guards
+from airlock.classify import credentials, guards, limits
 from airlock.classify.command import ClassifyContext, Word
 from airlock.classify.dispatch import classify_command
 from airlock.classify.http import HttpParseError, classify_request, parse_raw_request
@@ -47,8 +48,17 @@ class Classifier:
     def classify(self, action: Action) -> Assessment:
         ctx = self.context(action)
         assessment = Assessment(action=action)
+        refused = _refuse(action)
         try:
-            targets = self._classify(action, ctx)
+            if refused:
+                ctx.unparsed(refused)
+                targets = [_opaque(action, refused)]
+            else:
+                with limits.budget():
+                    targets = self._classify(action, ctx)
+        except limits.TooLarge as exc:
+            ctx.unparsed(str(exc))
+            targets = [_opaque(action, str(exc))]
         except RecursionError:
             ctx.unparsed("the action nests deeper than Airlock follows")
             targets = [_opaque(action, "too deeply nested")]
@@ -67,6 +77,7 @@ class Classifier:
         if kind == "shell":
             targets: list[Target] = []
             for cmd in parse_script(action.command, ctx):
+                limits.check()
                 targets.extend(classify_command(cmd, ctx, self.registry))
             if not action.command.strip():
                 return []
@@ -98,6 +109,21 @@ class Classifier:
         return [_opaque(action, f"unknown kind {kind}")]
 
 
+# An escaped NUL in JSON text (an MCP call's canonical form): ``\u0000`` after an even
+# number of backslashes.
+_JSON_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _refuse(action: Action) -> str | None:
+    """Why the action is held before any parsing: too large to judge, or a NUL byte
+    (the C parsers and the kernel stop at NUL, so what follows it is not what would
+    run)."""
+    if "\x00" in action.command or (action.kind == "mcp" and
+                                    _JSON_NUL.search(action.command)):
+        return "the action contains a NUL byte: what runs is not what Airlock would read"
+    return limits.oversize(action.command, f"the {action.kind} action")
+
+
 def _dedupe(targets: list[Target]) -> list[Target]:
     """The same verb on the same thing at the same risk is one target."""
     seen: set[tuple[str, str, str, int]] = set()
@@ -125,7 +151,8 @@ def _check_consumed(targets: list[Target], ctx: ClassifyContext) -> None:
 
 
 def _opaque(action: Action, why: str) -> Target:
-    return Target(kind="action", name=action.command[:80], verb=f"{action.kind}.unknown",
+    return Target(kind="action", name=action.command[:80].replace("\x00", "\\0"),
+                  verb=f"{action.kind}.unknown",
                   risk=Risk.DESTRUCTIVE, tool=action.kind, locator="unknown:", detail=why,
                   unresolved=True)
 

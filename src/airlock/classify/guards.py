@@ -32,7 +32,11 @@ SECRET_FILES = (
     "*.tfstate", "*.tfvars",
 )
 NOT_SECRET = (".env.example", ".env.sample", ".env.template", ".env.dist", "*.pub",
-              ".env.defaults", "*.example", "*.sample")
+              ".env.defaults", "*.example", "*.sample",
+              # certificates are public (the private key beside them is not: key.pem,
+              # privkey.pem, ca-key.pem stay secret)
+              "cert.pem", "*[-_.]cert.pem", "cacert.pem", "chain.pem", "fullchain.pem",
+              "*[-_.]chain.pem", "ca.pem", "*[-_.]ca.pem", "ca-bundle.pem")
 SECRET_DIRS = ("/.aws/", "/.config/gcloud/", "/.azure/", "/.kube/", "/.docker/config.json",
                "/.railway/", "/.config/railway/", "/.fly/", "/.vercel/", "/.supabase/",
                "/.ssh/", "/.gnupg/", "/.config/gh/hosts.yml", "/.heroku/",
@@ -220,7 +224,8 @@ def check_reads(cmd: SimpleCommand, ctx: ClassifyContext) -> None:
         load_denylist()
     candidates: list[Word] = []
     if cmd.program in READERS or cmd.program.startswith("python"):
-        candidates.extend(w for w in cmd.args if not w.unknown and not w.text.startswith("-"))
+        candidates.extend(w for w in read_operands(cmd)
+                          if not w.unknown and not w.text.startswith("-"))
     for r in cmd.redirects:
         if r.op in ("<",) and r.target is not None and not r.target.unknown:
             candidates.append(r.target)
@@ -236,3 +241,56 @@ def check_reads(cmd: SimpleCommand, ctx: ClassifyContext) -> None:
     printed = prints_secrets(cmd)
     if printed:
         ctx.flag("secret-read", printed)
+
+
+# openssl subcommands that only ever output certificates (a private key in their input
+# is not printed: ``x509`` loads the certificate of a PEM file and nothing else), and
+# their options naming a certificate to read or a file to write.
+_OPENSSL_CERT_ONLY = frozenset({"x509", "crl", "verify", "crl2pkcs7"})
+_OPENSSL_CERT_FILES = frozenset({"-in", "-CAfile", "-untrusted", "-trusted", "-CRLfile",
+                                 "-certfile", "-out"})
+
+
+def read_operands(cmd: SimpleCommand) -> list[Word]:
+    """The arguments of a reader that it may read (and show): not the destination of
+    ``cp``/``scp``/``rsync`` (copying ``.env.example`` to ``.env.local`` writes
+    ``.env.local``), not ``tee``'s files (it writes them), not the certificates of
+    ``openssl x509``. Sources are always kept: ``cp .env /dev/stdout`` still reads
+    ``.env``."""
+    args = cmd.args
+    prog = cmd.program
+    if prog == "tee":
+        return []
+    if prog in ("cp", "scp", "rsync"):
+        if prog == "cp" and any(
+            w.dynamic or w.text.startswith("--t")
+            or (w.text.startswith("-") and not w.text.startswith("--") and "t" in w.text)
+            for w in args
+        ):
+            return list(args)  # cp -t DIR: every operand is a source
+        operands = [i for i, w in enumerate(args) if not w.text.startswith("-")]
+        if len(operands) >= 2 and operands[-1] == len(args) - 1:
+            return list(args[:-1])
+        return list(args)
+    if prog == "openssl":
+        return _openssl_reads(args)
+    return list(args)
+
+
+def _openssl_reads(args: list[Word]) -> list[Word]:
+    sub = next((i for i, w in enumerate(args) if not w.text.startswith("-")), None)
+    if sub is None or args[sub].text not in _OPENSSL_CERT_ONLY or args[sub].dynamic:
+        return list(args)
+    out: list[Word] = []
+    skip = False
+    for i, w in enumerate(args):
+        if skip:
+            skip = False
+            continue
+        if i > sub and w.text in _OPENSSL_CERT_FILES:
+            skip = True
+            continue
+        if i > sub and args[sub].text == "verify" and not w.text.startswith("-"):
+            continue  # openssl verify CERT…
+        out.append(w)
+    return out

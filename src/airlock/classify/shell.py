@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from airlock.classify import credentials
+from airlock.classify import credentials, limits
 from airlock.classify.command import (
     DYNAMIC,
     UNKNOWN_CWD,
@@ -62,6 +62,10 @@ def parse_script(source: str, ctx: ClassifyContext) -> list[SimpleCommand]:
     if ctx.depth > ctx.MAX_DEPTH:
         ctx.unparsed("shell nesting deeper than Airlock follows")
         return []
+    refused = _refuse(source)
+    if refused:
+        ctx.unparsed(refused)
+        return []
     if _HIGH_PLANES.search(source):
         # Characters in Unicode planes 3-16 (private use, tags, unassigned): no ordinary
         # command needs them, and they are a way to smuggle text past a reviewer.
@@ -73,7 +77,7 @@ def parse_script(source: str, ctx: ClassifyContext) -> list[SimpleCommand]:
         # parser: each becomes U+FFFD, which is a word character like the original.
         source = _NON_BMP.sub("\ufffd", source)
     data = source.encode("utf-8", "surrogateescape")
-    tree = _parser().parse(data)
+    tree = _parse(data)
     walker = _Walker(ctx)
     root = tree.root_node
     if root.has_error:
@@ -81,6 +85,23 @@ def parse_script(source: str, ctx: ClassifyContext) -> list[SimpleCommand]:
         ctx.unparsed(f"shell syntax Airlock cannot parse near {snippet!r}")
     walker.statement(root)
     return walker.commands
+
+
+def _refuse(source: str) -> str | None:
+    """Why this shell source is not parsed at all: too large, or a NUL byte (bash and
+    the kernel end a string at NUL, so what runs is not the text Airlock would read)."""
+    if "\x00" in source:
+        return "the command contains a NUL byte: what runs is not what Airlock would read"
+    return limits.oversize(source, "the shell script")
+
+
+def _parse(data: bytes) -> Any:
+    """tree-sitter's parse, within the action's time budget. tree-sitter 0.26 has no
+    timeout, and a tree parsed from a chunk callback keeps no text for the walker, so
+    the parse is one call: bounded by the size limit (256 KiB parse in ~60 ms), with the
+    budget checked before it and in the walker after it."""
+    limits.check()
+    return _parser().parse(data)
 
 
 def _first_error(node: Any) -> str:
@@ -294,6 +315,7 @@ class _Walker:
         return "".join(pieces), dynamic
 
     def command(self, node: Any, redirects: list[Redirect]) -> None:
+        limits.check()
         env: dict[str, Word] = {}
         argv: list[Word] = []
         reds = list(redirects)

@@ -197,6 +197,11 @@ def workdir(payload_cwd: str, cwd: str) -> str:
 def evaluate(request: HookRequest, work: str, env: Mapping[str, str],
              deadline: float) -> Answer:
     """The answer for one parsed request, submitting holds to the server if one runs."""
+    texts = [request.command or "", request.path or "", *(request.paths or ())]
+    if any("\x00" in t for t in texts):  # what runs would not be what Airlock reads
+        why = "it contains a NUL byte: what would run is not what Airlock can read"
+        return Answer("deny", f"Airlock denied this call: {why}.",
+                      f"Airlock denied this call: {why}. {_NO_WORKAROUND}")
     if request.kind == "file_read":
         return file_read(request, work, env)
     if request.kind == "other":

@@ -147,6 +147,23 @@ class ModePack(Pack):
         return out or [program_target(cmd, ctx, Risk.WRITE)]
 
 
+# rsync's options that take a value (the rest are flags, ``-t`` and ``-o`` included:
+# --times, --owner). GNU-style abbreviations (``--dry``) are not followed.
+RSYNC_TAKES_VALUE = frozenset({
+    "-e", "--rsh", "-f", "--filter", "--exclude", "--include", "--exclude-from",
+    "--include-from", "--files-from", "-T", "--temp-dir", "--partial-dir", "--backup-dir",
+    "--suffix", "--compare-dest", "--copy-dest", "--link-dest", "--chmod", "--chown",
+    "--usermap", "--groupmap", "--log-file", "--log-file-format", "--password-file",
+    "-B", "--block-size", "--bwlimit", "--timeout", "--contimeout", "--max-size",
+    "--min-size", "--max-delete", "--max-alloc", "--port", "--rsync-path", "--out-format",
+    "--info", "--debug", "-M", "--remote-option", "--iconv", "--checksum-choice",
+    "--compress-choice", "--compress-level", "--skip-compress", "--modify-window",
+    "--sockopts", "--stop-after", "--stop-at", "--write-batch", "--only-write-batch",
+    "--read-batch", "--protocol", "--outbuf", "--address", "--config", "--dparam",
+    "--early-input", "--checksum-seed", "--zc", "--cc",
+})
+
+
 class CopyMovePack(Pack):
     """mv / cp / rsync / install / ln / tee / truncate / touch / mkdir."""
 
@@ -171,6 +188,8 @@ class CopyMovePack(Pack):
         }
         if prog == "truncate":
             takes = {"-s", "--size", "-r", "--reference"}
+        if prog == "rsync":
+            takes = set(RSYNC_TAKES_VALUE)  # rsync's -t, -o, -g, -s… take no value
         positionals, options = split_options(cmd.args, takes)
         ws = ctx.workspace()
         if prog in ("touch", "mkdir", "tee", "ln", "install"):
@@ -187,7 +206,8 @@ class CopyMovePack(Pack):
                 positionals, ctx, verb="fs.truncate", risk=Risk.WRITE, tool=prog, delete=True
             )
             return truncated or [program_target(cmd, ctx, Risk.WRITE)]
-        dest_opt = options.get("-t") or options.get("--target-directory")
+        dest_opt = None if prog == "rsync" else (options.get("-t")
+                                                 or options.get("--target-directory"))
         if dest_opt and dest_opt[0] is not None:
             dests, sources = [dest_opt[0]], positionals
         else:
@@ -211,7 +231,14 @@ class CopyMovePack(Pack):
             if any(d.text == "/dev/null" for d in dests):
                 for t in out:
                     t.risk, t.detail = max(t.risk, Risk.DESTRUCTIVE), "moved to /dev/null"
-        delete = prog == "rsync" and any(o.startswith("--delete") for o in options)
+        delete = prog == "rsync" and any(o.startswith("--del") for o in options)
+        if prog == "rsync" and ("-n" in options or "--dry-run" in options
+                                or "--list-only" in options) and not (
+                set(options) & {"-e", "--rsh", "--rsync-path", "-M", "--remote-option"}):
+            # a dry run changes nothing, --delete included: it shows what would change
+            # (unless it names a command to run: -e and --rsync-path still run theirs)
+            return path_targets(dests, ctx, verb="fs.rsync.dry_run", risk=Risk.READ,
+                                tool=prog) or [program_target(cmd, ctx, Risk.READ)]
         for t in path_targets(
             dests,
             ctx,

@@ -197,6 +197,73 @@ _READ_SUBCOMMANDS = {
 }
 
 
+# Long options that take the next word as their value (``--author X``).
+_LONG_VALUE = frozenset({
+    "--author", "--date", "--origin", "--depth", "--format", "--pretty", "--max-count",
+    "--since", "--until", "--grep", "--exclude", "--message", "--file", "--template",
+    "--reuse-message", "--reedit-message", "--branch", "--upload-pack", "--orphan",
+    "--set-upstream-to", "--push-option", "--strategy", "--strategy-option", "--exec",
+    "--source", "--separate-git-dir", "--reference", "--shallow-since",
+    "--shallow-exclude", "--jobs", "--server-option", "--config", "--onto",
+})
+# Short options that take a value, per subcommand, as git's option parser reads them:
+# the rest of the word (``-bNAME``, ``-qbNAME`` = ``-q -b NAME``) or the next word. A
+# letter missing here is read as a flag: the safe direction (a flag is seen, never
+# swallowed as a value).
+_SHORT_VALUE = {
+    "checkout": "bB",
+    "switch": "cC",
+    "worktree": "bB",
+    "commit": "mFCct",
+    "tag": "mFu",
+    "notes": "mFCc",
+    "stash": "m",
+    "merge": "mFsX",
+    "pull": "sXo",
+    "rebase": "sXxC",
+    "cherry-pick": "mX",
+    "revert": "mX",
+    "push": "o",
+    "fetch": "oj",
+    "clone": "bocuj",
+    "branch": "u",
+    "remote": "tm",
+    "restore": "s",
+    "clean": "e",
+    "config": "f",
+    "grep": "efABCm",
+    "log": "nSGL",
+    "show": "nSGL",
+    "whatchanged": "nSGL",
+    "rev-list": "n",
+    "blame": "LS",
+    "diff": "SGO",
+    "format-patch": "o",
+    "archive": "o",
+}
+
+
+def _getopt(args: Sequence[Word], short_value: str) -> list[Word]:
+    """Short-option clusters as git reads them: ``-qbfeature`` is ``-q -b feature`` (not
+    ``-q -b -f -e …``), ``-fb x`` is ``-f -b x``, and ``-uf`` for push is ``-u -f``."""
+    out: list[Word] = []
+    for i, w in enumerate(args):
+        t = w.text
+        if t == "--":
+            out.extend(args[i:])
+            break
+        if w.dynamic or len(t) <= 2 or not t.startswith("-") or t.startswith("--"):
+            out.append(w)
+            continue
+        for j, ch in enumerate(t[1:], 1):
+            out.append(Word("-" + ch))
+            if ch in short_value:
+                if t[j + 1 :]:
+                    out.append(Word(t[j + 1 :]))
+                break
+    return out
+
+
 class GitPack(Pack):
     def base_locator(
         self, cmd: SimpleCommand, options: dict[str, list[Word | None]], ctx: ClassifyContext
@@ -210,34 +277,10 @@ class GitPack(Pack):
 
     def _classify(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
         args = _after_globals(cmd.args)
-        positionals, options = split_options(
-            args,
-            {
-                "-m",
-                "-F",
-                "-C",
-                "-c",
-                "-b",
-                "-B",
-                "-u",
-                "--author",
-                "--date",
-                "-o",
-                "--origin",
-                "--depth",
-                "--format",
-                "--pretty",
-                "-n",
-                "--max-count",
-                "-S",
-                "-G",
-                "--since",
-                "--until",
-                "--grep",
-                "--exclude",
-                "-e",
-            },
-        )
+        sub_word = args[0].text if args and not args[0].dynamic else ""
+        short = _SHORT_VALUE.get(sub_word, "")
+        args = _getopt(args, short)
+        positionals, options = split_options(args, _LONG_VALUE | {"-" + c for c in short})
         if not positionals:
             return [self._target(cmd, ctx, "git.read", Risk.READ)]
         sub = positionals[0].text

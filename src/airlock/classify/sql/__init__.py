@@ -28,7 +28,8 @@ write
     CREATE anything (tables, views, indexes, schemas, databases, roles without
     privileged attributes, extensions, triggers) [sql.create_*]; ALTER … ADD / RENAME /
     SET / ALTER COLUMN TYPE and other ALTERs [sql.alter_*]; COPY … FROM [sql.copy_from];
-    narrow GRANT [sql.grant]; GRANT of an ordinary role; CREATE FUNCTION in SQL whose
+    narrow GRANT [sql.grant] (read-only SELECT on ALL TABLES IN SCHEMA / ``db.*``
+    included); GRANT of an ordinary role; CREATE FUNCTION in SQL whose
     body is at most a write; VACUUM, ANALYZE, CLUSTER, REINDEX, REFRESH, LOCK, NOTIFY,
     COMMENT, ALTER SYSTEM, SET GLOBAL/PERSIST, ``SET session_replication_role``,
     pg_cancel_backend(), pg_reload_conf(), setval(), lo_import(); MySQL FLUSH, OPTIMIZE,
@@ -42,8 +43,9 @@ destructive
     TYPE/TRIGGER/EXTENSION/… [sql.drop_<kind>]; ALTER TABLE … DROP COLUMN
     [sql.drop_column] or DROP PARTITION; DISABLE / NO FORCE ROW LEVEL SECURITY; DROP
     OWNED, REASSIGN OWNED; REVOKE [sql.revoke]; widening GRANT [sql.grant_wide] (GRANT
-    ALL, TO PUBLIC, WITH GRANT OPTION, ON ALL … IN SCHEMA, ``*.*``, granting a built-in
-    privileged role, or ADMIN OPTION); CREATE/ALTER ROLE with SUPERUSER, CREATEROLE,
+    ALL, TO PUBLIC, WITH GRANT OPTION, ON ALL … IN SCHEMA or MySQL ``db.*`` beyond
+    SELECT, ``*.*``, granting a built-in privileged role, or ADMIN OPTION);
+    CREATE/ALTER ROLE with SUPERUSER, CREATEROLE,
     REPLICATION or BYPASSRLS [sql.alter_role_privileged]; DO blocks [sql.do_block];
     CREATE FUNCTION/PROCEDURE/TRIGGER whose body is not SQL we can see into
     (plpgsql, C, MySQL/SQLite routines) [sql.create_function]; CALL of a procedure

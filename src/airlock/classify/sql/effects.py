@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from airlock.action import Risk, Target
+from airlock.classify import limits
 
 READ, WRITE, DESTRUCTIVE, CATASTROPHIC = (
     Risk.READ,
@@ -29,6 +30,10 @@ def has_sql(text: str, out: Effects) -> bool:
         return False
     if "\x00" in text:
         out.problem("SQL contains a NUL byte")
+        return False
+    too_large = limits.oversize(text, "the SQL text")
+    if too_large:
+        out.problem(too_large)
         return False
     return True
 

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from airlock.action import Risk
+from airlock.classify import limits
 from airlock.classify.sql.effects import (
     CATASTROPHIC,
     DESTRUCTIVE,
@@ -93,8 +94,13 @@ def classify_sqlglot(text: str, dialect: str, out: Effects, depth: int) -> None:
     for chunk in chunks:
         if not chunk:
             continue
+        limits.check()
         out.next_statement()
         stmt_text = text[chunk[0].start : chunk[-1].end + 1]
+        too_large = limits.oversize(stmt_text, "one SQL statement", limits.SQL_STATEMENT_MAX)
+        if too_large:
+            out.problem(too_large)
+            continue
         words = [t.text.upper() for t in chunk[:4]]
         try:
             parsed = [e for e in d.parse(stmt_text) if e is not None]
@@ -423,6 +429,24 @@ def _glot_alter(expr: Any, text: str, out: Effects) -> None:
         out.add("table", f"table {name}", "sql.alter_table", WRITE)
 
 
+def _grant_wildcard(upper: list[str]) -> bool:
+    """GRANT … ON <wildcard> …, by its tokens: ``*.*`` / ``*`` always; ``db.*`` unless
+    every privilege only reads (a read-only user of one database)."""
+    if "*" not in upper:
+        return False
+    on = upper.index("ON") if "ON" in upper else len(upper)
+    to = upper.index("TO", on) if "TO" in upper[on:] else len(upper)
+    privs = " ".join(upper[1:on]).replace(" ,", ",").split(",")
+    target = upper[on + 1 : to]
+    if not target or target[0] == "*" or "PUBLIC" in upper[to:]:
+        return True
+    return not _read_only([p.strip() for p in privs])
+
+
+def _read_only(privs: list[str]) -> bool:
+    return bool(privs) and all(p.upper() in ("SELECT", "SHOW VIEW") for p in privs)
+
+
 def _glot_grant(expr: Any, out: Effects) -> None:
     from sqlglot import exp
 
@@ -440,7 +464,11 @@ def _glot_grant(expr: Any, out: Effects) -> None:
         why.append("WITH GRANT OPTION")
     if any(p in ("SUPER", "FILE", "PROCESS", "SHUTDOWN", "GRANT OPTION") for p in privs):
         why.append("privileged")
-    if "*" in on or any(p.upper() == "PUBLIC" for p in principals):
+    every_db = on.replace("`", "").replace(" ", "").startswith("*")  # *.* or *
+    if any(p.upper() == "PUBLIC" for p in principals) or (
+            "*" in on and (every_db or not _read_only(privs))):
+        # SELECT on db.* (a read-only user of one database) is an ordinary grant;
+        # on *.* (the mysql schema's password hashes too) or to write, it is not
         why.append("wildcard")
     detail = f"GRANT {', '.join(privs)} ON {on} TO {', '.join(principals)}"
     if why:
@@ -553,7 +581,7 @@ def _glot_keyword(
     upper = [t.text.upper() for t in chunk]
     if words and words[0] == "GRANT":
         wide = any(w in ("ALL", "SUPER", "FILE", "PROCESS", "SHUTDOWN") for w in upper)
-        wide = wide or "*" in upper or "GRANT OPTION" in " ".join(upper)
+        wide = wide or "GRANT OPTION" in " ".join(upper) or _grant_wildcard(upper)
         if wide:
             out.add_db("sql.grant_wide", DESTRUCTIVE, snippet(text))
         else:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from airlock.action import Risk
+from airlock.classify import limits
 from airlock.classify.sql.effects import (
     CATASTROPHIC,
     DESTRUCTIVE,
@@ -111,17 +112,20 @@ def classify_postgres(text: str, out: Effects, depth: int) -> None:
         except Exception:  # noqa: BLE001 - best effort salvage; the problem is recorded below
             pieces = ()
         for piece in pieces:
+            limits.check()
             try:
                 part = pglast.parse_sql(piece)
             except ParseError as exc2:
                 out.problem(f"cannot parse SQL {snippet(piece)!r}: {exc2}")
                 continue
             for raw in part:
+                limits.check()
                 _pg_top(raw.stmt, out, depth)
         if len(out.problems) == before:
             out.problem(f"cannot parse SQL {snippet(text)!r}: {exc}")
         return
     for raw in stmts:
+        limits.check()
         _pg_top(raw.stmt, out, depth)
 
 
@@ -370,7 +374,9 @@ def _pg_grant(node: Any, out: Effects, depth: int) -> bool:
         why.append("TO PUBLIC")
     if node.grant_option:
         why.append("WITH GRANT OPTION")
-    if target_type.endswith("ALL_IN_SCHEMA"):
+    if target_type.endswith("ALL_IN_SCHEMA") and not _read_only(privs):
+        # read access to every table of a schema (a read-only role) is an ordinary,
+        # reversible grant; writing to all of them is not
         why.append("ON ALL … IN SCHEMA")
     detail = f"GRANT {', '.join(privs)} TO {', '.join(grantees)}"
     for name in names or [out.db_name]:
@@ -379,6 +385,15 @@ def _pg_grant(node: Any, out: Effects, depth: int) -> bool:
         else:
             out.add(kind, name, "sql.grant", WRITE, detail)
     return False
+
+
+# Privileges that only let the grantee read (USAGE on sequences allows nextval(),
+# REFERENCES lets foreign keys block deletes: neither is here).
+READ_PRIVILEGES = frozenset({"select", "show view"})
+
+
+def _read_only(privs: list[str]) -> bool:
+    return bool(privs) and all(p.lower() in READ_PRIVILEGES for p in privs)
 
 
 def _pg_grant_role(node: Any, out: Effects, depth: int) -> bool:
