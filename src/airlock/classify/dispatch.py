@@ -7,7 +7,9 @@ Order of business for each command the shell parser found:
 2. follow code that hides inside strings: ``bash -c``, ``sh -c``, ``eval``, a shell
    reading a script from stdin, ``find -exec``, inline interpreter code
    (``python -c``, ``node -e``…);
-3. hand the command to the pack that knows the program;
+3. hand the command to the pack that knows the program; a program no pack knows is
+   looked up in the catalogue of harmless programs, else judged by its arguments
+   (``unknown.py``);
 4. look at what every command also does: output redirections (``> file``), raw
    credential literals, reads of secret files, writes to Airlock's own guard files.
 """
@@ -21,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from airlock.action import Risk, Target
-from airlock.classify import credentials, guards, inline
+from airlock.classify import credentials, guards, inline, unknown
 from airlock.classify.command import (
     DYNAMIC,
     ClassifyContext,
@@ -132,9 +134,10 @@ def _classify_program(cmd: SimpleCommand, ctx: ClassifyContext,
         return _read_only(cmd, ctx)
     if prog == "ssh":
         return [program_target(cmd, ctx, Risk.WRITE), *_remote_command(cmd, ctx, registry)]
-    # An ordinary program we have no pack for: it runs with the user's rights in the
-    # workspace. Treated as a write there (allowed by default policy, but never "read").
-    return [program_target(cmd, ctx, Risk.WRITE)]
+    # A program no pack knows: harmless if the catalogue lists it, else judged by its
+    # arguments (destructive words, URLs, hosts, production names); a write in the
+    # workspace when nothing in them says otherwise, never a read.
+    return unknown.judge(cmd, ctx)
 
 
 def _versioned_interpreter(prog: str) -> bool:
