@@ -13,14 +13,23 @@ from airlock.classify.packs import (
     airlock_self,
     aws,
     azure,
+    backups,
     cloud_paas,
     containers,
     databases,
+    datastores,
+    edge,
     filesystem,
+    forges,
     gcloud,
     git,
+    hashicorp,
+    hostops,
     http_clients,
+    iac,
     kubernetes,
+    migrations,
+    powershell,
     railway,
     terraform,
 )
@@ -31,7 +40,9 @@ def builtin_packs() -> list[Pack]:
     """Every built-in pack, in registry order."""
     packs: list[Pack] = []
     for module in (airlock_self, filesystem, git, databases, http_clients, railway, aws, gcloud,
-                   azure, kubernetes, terraform, containers, cloud_paas):
+                   azure, kubernetes, terraform, containers, cloud_paas, forges,
+                   hashicorp, backups, datastores, migrations,
+                   iac, edge, hostops, powershell):
         packs.extend(module.PACKS)
     return packs
 
