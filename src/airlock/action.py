@@ -129,6 +129,7 @@ class Assessment:
     action: Action
     targets: list[Target] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)  # files read to classify it
 
     @property
     def risk(self) -> Risk:
@@ -154,6 +155,9 @@ class Decision:
     flags: list[Flag] = field(default_factory=list)
     policies: list[str] = field(default_factory=list)
     undo_point: str = ""  # allowed because this undo point was taken first (u-…)
+    # the files the decision read (a script, a Makefile, a request body) → sha256 of what
+    # they held then ("" when unreadable): an approval is bound to these contents too
+    inputs: dict[str, str] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -168,4 +172,5 @@ class Decision:
             "flags": [{"kind": f.kind, "detail": f.detail} for f in self.flags],
             "policies": list(self.policies),
             **({"undo_point": self.undo_point} if self.undo_point else {}),
+            **({"inputs": dict(self.inputs)} if self.inputs else {}),
         }

@@ -1,8 +1,9 @@
 """The canonical fingerprint of an action: what an approval is bound to.
 
 Two submissions are "the same action" exactly when their fingerprints are equal:
-sha256 over a canonical JSON of kind, command, cwd, scope, dialect, database and (when
-known) the agent's home. The
+sha256 over a canonical JSON of kind, command, cwd, scope, dialect, database, (when
+known) the agent's home, and (when the decision read files: a script, a Makefile, a
+request body) the sha256 of each such file. The
 command is normalised only by trimming it and unifying line endings: whitespace inside
 it can be meaning (``rm -rf 'a  b'`` is not ``rm -rf 'a b'``), so it stays byte for
 byte. The agent is deliberately not part of it (an approval is
@@ -18,9 +19,10 @@ from typing import Any
 from airlock.action import Action
 
 
-def canonical(action: Action) -> dict[str, Any]:
-    """The fields that define an action, normalised."""
-    out = {
+def canonical(action: Action, inputs: dict[str, str] | None = None) -> dict[str, Any]:
+    """The fields that define an action, normalised; ``inputs`` (path → sha256 of the
+    files read to classify it: a script, a Makefile) bind it to their contents."""
+    out: dict[str, Any] = {
         "kind": action.kind or "shell",
         "command": action.command.replace("\r\n", "\n").strip(),
         "cwd": action.cwd or "",
@@ -28,6 +30,8 @@ def canonical(action: Action) -> dict[str, Any]:
         "dialect": (action.dialect or "").lower(),
         "database": action.database or "",
     }
+    if inputs:
+        out["inputs"] = dict(sorted(inputs.items()))
     if action.home:
         # what ``~`` meant when it was classified: an approval of ``rm -rf ~/x`` for one
         # home is not an approval for another
@@ -35,11 +39,12 @@ def canonical(action: Action) -> dict[str, Any]:
     return out
 
 
-def canonical_json(action: Action) -> str:
-    return json.dumps(canonical(action), sort_keys=True, separators=(",", ":"),
+def canonical_json(action: Action, inputs: dict[str, str] | None = None) -> str:
+    return json.dumps(canonical(action, inputs), sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False)
 
 
-def fingerprint(action: Action) -> str:
-    """Hex sha256 of the canonical JSON of ``action``."""
-    return hashlib.sha256(canonical_json(action).encode("utf-8")).hexdigest()
+def fingerprint(action: Action, inputs: dict[str, str] | None = None) -> str:
+    """Hex sha256 of the canonical JSON of ``action`` (and of the contents it was decided
+    on: the same command after its script changed is another action)."""
+    return hashlib.sha256(canonical_json(action, inputs).encode("utf-8")).hexdigest()

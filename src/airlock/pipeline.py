@@ -7,6 +7,7 @@ file (or a policy file it names) changes.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections.abc import Mapping
@@ -30,7 +31,24 @@ class Checker:
         assessment = self.classifier.classify(action)
         cwd = action.cwd or os.getcwd()
         resolve(assessment.targets, self.config, cwd, action.home)
-        return self.engine.decide(assessment, self.config, undo_point=undo_point)
+        decision = self.engine.decide(assessment, self.config, undo_point=undo_point)
+        if assessment.inputs:
+            decision.inputs = digests(assessment.inputs, cwd)
+        return decision
+
+
+def digests(paths: list[str], cwd: str) -> dict[str, str]:
+    """sha256 of each file read to classify an action, as it is now ("" when it cannot
+    be read): the contents an approval of that action is bound to."""
+    out = {}
+    for path in paths:
+        full = os.path.abspath(os.path.join(cwd, path))
+        try:
+            with open(full, "rb") as fh:
+                out[full] = hashlib.sha256(fh.read()).hexdigest()
+        except OSError:
+            out[full] = ""
+    return out
 
 
 _lock = threading.Lock()

@@ -193,7 +193,7 @@ def test_a_real_approval_claims_once_and_a_reset_row_cannot_claim_again(
     assert env.verify() == []
 
     out = env.submit()
-    assert out["decision"] == "allow" and out["request"] == rid, out
+    assert out["decision"] == "allow" and out["request"] == rid, out.get("reasons")
     assert env.protects == [rid]
     assert len(env.entries(rid, "execution-claimed")) == 1
     assert env.verify() == []
@@ -354,7 +354,7 @@ def test_a_claimer_killed_mid_claim_gives_the_approval_back_at_once(
     assert env.ctx.service.tick() == 1
     assert json.loads(env.entries(rid, "ready")[-1]["payload"])["from"] == "claiming"
     out = env.submit()
-    assert out["decision"] == "allow" and out["request"] == rid, out
+    assert out["decision"] == "allow" and out["request"] == rid, out.get("reasons")
     assert env.submit()["decision"] == "hold"  # once
     assert len(env.entries(rid, "execution-claimed")) == 1
     assert env.verify() == []
@@ -383,7 +383,7 @@ def test_a_claim_without_heartbeat_is_given_back_after_its_lease(make_env: MakeE
             S.CLAIM_LEASE + 1, rid)
     assert env.ctx.service.tick() == 1
     out = env.submit()
-    assert out["decision"] == "allow" and out["request"] == rid, out
+    assert out["decision"] == "allow" and out["request"] == rid, out.get("reasons")
     assert len(env.entries(rid, "execution-claimed")) == 1
 
 
@@ -407,3 +407,22 @@ def test_an_abort_while_the_safety_net_runs_wins(make_env: MakeEnv,
     assert env.ctx.service.view(rid)["state"] == "aborted"
     assert not env.entries(rid, "execution-claimed")
     assert env.verify() == []
+
+
+def test_an_approval_is_bound_to_the_contents_the_decision_read(make_env: MakeEnv) -> None:
+    env = make_env()
+    body = env.ws / "body.json"
+    body.write_text('{"id": "vol-1"}')
+    command = "curl -X DELETE -d @body.json https://api.example.com/volumes"
+    rid = env.hold(command)
+    assert env.ctx.service.view(rid)["state"] == "pending"
+    assert env.approve(rid)["state"] == "ready"
+    body.write_text('{"id": "vol-PRODUCTION"}')  # the file changed after the approval
+    out = env.submit(command)
+    assert out["decision"] == "hold" and out["request"] != rid, out  # a new request
+    body.write_text('{"id": "vol-1"}')  # what was approved, byte for byte
+    out = env.submit(command)
+    # the approval is found and claimed (here the claim then fails: no safety net exists
+    # for an HTTP DELETE, and this environment runs nothing unprotected)
+    assert out["request"] == rid, out
+    assert env.entries(rid, "claiming"), "the approved request was not claimed"

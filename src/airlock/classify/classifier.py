@@ -70,6 +70,7 @@ class Classifier:
         _check_consumed(targets, ctx)
         assessment.targets = targets
         assessment.flags = list(ctx.flags)
+        assessment.inputs = list(dict.fromkeys(ctx.consumed))
         return assessment
 
     def _classify(self, action: Action, ctx: ClassifyContext) -> list[Target]:

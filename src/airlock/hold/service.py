@@ -304,7 +304,9 @@ class HoldService:
 
     def submit(self, agent: AgentPrincipal, body: dict[str, Any]) -> dict[str, Any]:
         action = self.action_from(agent, body)
-        fp = fingerprint(action)
+        # decided first: the fingerprint binds the contents of what the decision read
+        decision = self._decide(action)
+        fp = fingerprint(action, decision.inputs)
         now = time.time()
         with self.store.read() as conn:
             rows = conn.execute(
@@ -332,7 +334,6 @@ class HoldService:
                     answer["warnings"] = [view["approval_problem"]]
                     answer["reasons"] = [view["approval_problem"], *answer.get("reasons", [])]
                 return answer
-        decision = self._decide(action)
         rid = secrets.token_hex(5) if decision.decision == "hold" else None
         # the safety net's plan, with what a directory delete would remove: measured
         # before the write transaction, which must not wait for a walk of a tree
