@@ -92,6 +92,22 @@ def test_temp_paths_are_a_local_sandbox(tmp_path: Path) -> None:
     assert (t.env, t.sandbox, t.local) == ("temp", True, True)
 
 
+def test_a_repository_under_a_temp_dir_is_a_workspace_not_a_sandbox(tmp_path: Path) -> None:
+    import subprocess
+
+    repo = tmp_path / "checkout"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "src").mkdir()
+    scratch = tmp_path / "scratch"
+    for path, env, sandbox in ((repo / ".git", "workspace", False),
+                               (repo / "src", "workspace", False),
+                               (repo, "workspace", False),
+                               (scratch, "temp", True)):
+        t = target(f"path:{path}")
+        resolve([t], cfg(tmp_path), str(repo))
+        assert (t.env, t.sandbox, t.local) == (env, sandbox, True), path
+
+
 def test_workspace_paths_are_local_but_not_sandbox(workspace: Path) -> None:
     t = target(f"path:{workspace}/src")
     resolve([t], load_config(None, str(workspace)), str(workspace))

@@ -12,11 +12,12 @@ is ``unknown`` too, unless its known prefix is already inside a temp dir.
 from __future__ import annotations
 
 import fnmatch
+import os
 from urllib.parse import urlsplit
 
 from airlock.action import Target
 from airlock.config import Config, Resource
-from airlock.paths import in_temp, within, workspace_root
+from airlock.paths import in_temp, repository_root, within, workspace_root
 
 
 def resolve(targets: list[Target], config: Config, cwd: str, home: str | None = None) -> None:
@@ -49,7 +50,9 @@ def _builtin_env(t: Target, cwd: str, home: str | None = None) -> str:
         if not path or path == "?":
             return "unknown"
         if in_temp(path) or (t.unresolved and in_temp(path + "/x")):
-            return "temp"
+            # a repository that happens to live under a temp dir is someone's work, not
+            # scratch space: its files (and its .git) are a workspace's, not a sandbox's
+            return "workspace" if _in_repository(path) else "temp"
         if t.unresolved:
             return "unknown"
         if within(path, workspace_root(cwd, home)):
@@ -68,6 +71,11 @@ def _builtin_env(t: Target, cwd: str, home: str | None = None) -> str:
         if within(path, workspace_root(cwd, home)):
             return "workspace"
     return "unknown"
+
+
+def _in_repository(path: str) -> bool:
+    top = repository_root(path)
+    return top != os.path.abspath(path) or os.path.exists(os.path.join(top, ".git"))
 
 
 def match_resource(locator: str, resources: list[Resource]) -> Resource | None:
