@@ -95,3 +95,17 @@ def test_git_targets_are_in_the_workspace_environment(workspace: Path) -> None:
 def test_config_that_runs_commands_is_classified(workspace: Path, command: str,
                                                  decision: str) -> None:
     assert decide(command, cwd=workspace).decision == decision
+
+
+@pytest.mark.parametrize(("command", "verb"), [
+    ("git reset --ha HEAD~1", "git.reset.hard"),  # git accepts a unique prefix
+    ("git push --forc origin main", "git.push.force"),
+    ("git push --mir", "git.push.force"),
+    ("git push --fo origin main", "git.push.force"),  # ambiguous to git: it would fail
+    ("git clean --dry -fd", "git.clean.dry_run"),
+    ("git push --follow-tags origin main", "git.push"),  # a full name is itself
+])
+def test_long_options_are_read_as_git_abbreviates_them(workspace: Path, command: str,
+                                                       verb: str) -> None:
+    d = decide(command, cwd=workspace)
+    assert d.targets[0].verb == verb, d.targets

@@ -264,7 +264,35 @@ def _getopt(args: Sequence[Word], short_value: str) -> list[Word]:
     return out
 
 
+def _unabbreviated(options: dict[str, list[Word | None]],
+                   known: frozenset[str]) -> dict[str, list[Word | None]]:
+    """Long options as git reads them: a unique prefix stands for the option (``--ha`` is
+    ``--hard``, ``--forc`` is ``--force``, ``--mir`` is ``--mirror``). A prefix of several
+    known options stands for each of them: git itself refuses an ambiguous one, so the
+    command would fail, and seeing every candidate only errs towards holding it."""
+    out = dict(options)
+    for name, values in options.items():
+        if not name.startswith("--") or len(name) < 3 or name in known:
+            continue
+        for full in known:
+            if full.startswith(name):
+                out.setdefault(full, values)
+    return out
+
+
 class GitPack(Pack):
+    _long: frozenset[str] | None = None
+
+    def _long_options(self) -> frozenset[str]:
+        """Every long option a rule of this pack looks at, and those that take a value."""
+        if self._long is None:
+            names = set(_LONG_VALUE)
+            for r in self.all_rules():
+                for group in (*r.flags, *r.without):
+                    names.update(a for a in group.split("|") if a.startswith("--"))
+            self._long = frozenset(names)
+        return self._long
+
     def base_locator(
         self, cmd: SimpleCommand, options: dict[str, list[Word | None]], ctx: ClassifyContext
     ) -> tuple[str, str]:
@@ -281,6 +309,7 @@ class GitPack(Pack):
         short = _SHORT_VALUE.get(sub_word, "")
         args = _getopt(args, short)
         positionals, options = split_options(args, _LONG_VALUE | {"-" + c for c in short})
+        options = _unabbreviated(options, self._long_options())
         if not positionals:
             return [self._target(cmd, ctx, "git.read", Risk.READ)]
         sub = positionals[0].text
