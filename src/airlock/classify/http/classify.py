@@ -3,6 +3,7 @@ by host handed to the pack that declares the host (Railway's backboard → ``rai
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -60,6 +61,12 @@ def classify_request(req: HttpRequest, ctx: ClassifyContext, *, tool: str) -> li
     if parts.scheme not in ("http", "https"):
         targets.append(other_scheme_target(req, parts, tool))
         return targets
+    host = (req.header("Host") or "").strip()
+    if host and DYNAMIC not in host:
+        # an address in the URL and the name in Host: the name says which service it is
+        named = split_url(f"{parts.scheme}://{host}/")
+        if named is not None and named.host and named.host != parts.host:
+            parts = dataclasses.replace(parts, host=named.host, port=named.port or parts.port)
     provider = provider_for(parts.host, ctx)
     endpoint = provider is not None or is_graphql_endpoint(req.url)
     gql = graphql_in(req, parts, endpoint, method)
@@ -93,4 +100,15 @@ def classify_request(req: HttpRequest, ctx: ClassifyContext, *, tool: str) -> li
         )
         return targets
     targets.append(rest_target(req, parts, method, tool))
+    # curl --connect-to / --resolve: the connection goes elsewhere than the URL says;
+    # that destination is judged too (an address Airlock cannot read is unknown)
+    for where in dict.fromkeys(req.reroutes):
+        if where == parts.host or not where:
+            continue
+        rerouted = dataclasses.replace(parts, host="$?" if DYNAMIC in where else where)
+        target = rest_target(req, rerouted, method, tool)
+        target.detail = (target.detail + "; " if target.detail else "") + (
+            f"the connection is sent to {rerouted.host} instead of {parts.host}")
+        target.unresolved = target.unresolved or DYNAMIC in where
+        targets.append(target)
     return targets

@@ -144,6 +144,7 @@ def _curl_group(
     outputs: list[Word] = []
     output_dir: str | None = None
     commands: list[str] = []
+    reroutes: list[str] = []
     for name, value in items:
         if name in ("", "--url"):
             if value is not None:
@@ -188,6 +189,12 @@ def _curl_group(
             output_dir = text
         elif name == "--quote":
             commands.append(text)
+        elif name == "--connect-to":  # HOST1:PORT1:HOST2:PORT2 → goes to HOST2
+            reroutes.append(_reroute(text, 2))
+        elif name == "--resolve":  # [+]HOST:PORT:ADDR[,ADDR]… → goes to ADDR
+            fields = text.lstrip("+").split(":", 2)
+            addrs = fields[2].split(",") if len(fields) == 3 else [DYNAMIC]
+            reroutes.extend(_reroute(a, 0) for a in addrs)
     if not urls:
         return []
 
@@ -260,9 +267,22 @@ def _curl_group(
                 form=form,
                 outputs=outs,
                 commands=list(commands),
+                reroutes=list(reroutes),
             )
         )
     return reqs
+
+
+def _reroute(text: str, index: int) -> str:
+    """The host a --connect-to (field ``index`` of HOST1:PORT1:HOST2:PORT2) or --resolve
+    address names; DYNAMIC when it cannot be read ("" for --connect-to's "same host")."""
+    if DYNAMIC in text:
+        return DYNAMIC
+    if index == 0:
+        return text.strip().strip("[]").lower().rstrip(".")
+    fields = text.split(":")
+    return fields[index].strip().strip("[]").lower().rstrip(".") if len(fields) > index \
+        else DYNAMIC
 
 
 def in_dir(w: Word, directory: str | None) -> Word:

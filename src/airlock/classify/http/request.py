@@ -43,6 +43,9 @@ class HttpRequest:
     form: list[tuple[str, str]] | None = None  # multipart / urlencoded form fields, if a form
     outputs: list[Word] = field(default_factory=list)  # local files the client writes
     commands: list[str] = field(default_factory=list)  # curl -Q: FTP/SFTP commands
+    # where the connection really goes instead of the URL's host (curl --connect-to,
+    # --resolve): host names or addresses, DYNAMIC when unknown
+    reroutes: list[str] = field(default_factory=list)
 
     def header(self, name: str) -> str | None:
         """The last value of a header (case-insensitive), None when absent."""
@@ -257,7 +260,7 @@ def split_url(url: str) -> Url | None:
             port = netloc.rpartition(":")[2]
         return Url(
             scheme=s.scheme.lower(),
-            host=host.lower(),
+            host=host.lower().rstrip("."),  # "db.example.com." is the same DNS name
             port=port,
             path=s.path,
             query=s.query,

@@ -3,6 +3,9 @@ other schemes (ftp, sftp, file…), downloads saved to files, and requests we ca
 
 from __future__ import annotations
 
+import json
+from urllib.parse import parse_qsl
+
 from airlock.action import Risk, Target
 from airlock.classify.command import DYNAMIC, ClassifyContext, Word
 from airlock.classify.graphql import (
@@ -21,17 +24,37 @@ _METHOD_RISK = {
 _OVERRIDE_HEADERS = ("x-http-method-override", "x-http-method", "x-method-override")
 
 
+def method_overrides(req: HttpRequest, parts: Url) -> list[tuple[str, str]]:
+    """(method, where) for each way the request asks the server to treat it as another
+    method: the X-HTTP-Method-Override family of headers, and a ``_method`` field in the
+    query, a form or the body (Rails, Laravel, Symfony...). "?" when it cannot be read."""
+    found = [(v, f"the {h} header") for h in _OVERRIDE_HEADERS
+             if (v := req.header(h)) is not None]
+    fields = list(parse_qsl(parts.query, keep_blank_values=True))
+    fields += list(req.form or [])
+    body = req.body or ""
+    if body.lstrip().startswith("{"):
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("_method"), str):
+            fields.append(("_method", data["_method"]))
+    elif "=" in body:
+        fields += parse_qsl(body, keep_blank_values=True)
+    found += [(v, "a _method field") for k, v in fields if k == "_method"]
+    return [("?" if DYNAMIC in v else v.strip().upper(), where) for v, where in found]
+
+
 def rest_target(req: HttpRequest, parts: Url, method: str, tool: str) -> Target:
     effective = method
     detail = ""
-    if method == "POST":
-        for h in _OVERRIDE_HEADERS:
-            override = req.header(h)
-            if override and DYNAMIC not in override:
-                effective = override.strip().upper()
-                detail = f"method overridden to {effective} by a header"
-            elif override:
-                effective = "?"
+    for override, where in method_overrides(req, parts):
+        worse = _METHOD_RISK.get(override, Risk.DESTRUCTIVE) >= _METHOD_RISK.get(
+            effective, Risk.DESTRUCTIVE)
+        if worse:  # the server may honour it: judge the request as the worse method
+            effective = override
+            detail = f"method overridden to {override} by {where}"
     risk = _METHOD_RISK.get(effective)
     if risk is None:
         risk = Risk.DESTRUCTIVE
