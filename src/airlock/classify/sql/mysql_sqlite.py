@@ -175,7 +175,7 @@ def _glot_where(node: Any, table_exprs: list[Any], word: str, out: Effects, limi
         detail = f"{word} without WHERE" + (" (LIMIT only)" if limit else "")
         for t in table_exprs:
             _glot_add_table(out, t, "rows", f"sql.{verb}_all_rows", DESTRUCTIVE, detail)
-    elif where is not None and glot_truth(where) is True:
+    elif where is not None and (glot_truth(where) is True or _glot_every_row(where.this)):
         for t in table_exprs:
             _glot_add_table(
                 out,
@@ -188,6 +188,22 @@ def _glot_where(node: Any, table_exprs: list[Any], word: str, out: Effects, limi
     else:
         for t in table_exprs:
             _glot_add_table(out, t, "rows", f"sql.{verb}", WRITE, reversible=False)
+
+
+def _glot_every_row(cond: Any) -> bool:
+    """``col IS NOT NULL`` (a key is never null) and ANDs of such tests; an OR with one."""
+    from sqlglot import exp
+
+    if isinstance(cond, exp.Paren):
+        return _glot_every_row(cond.this)
+    if isinstance(cond, exp.Not) and isinstance(cond.this, exp.Is):
+        return isinstance(cond.this.this, exp.Column) and isinstance(
+            cond.this.expression, exp.Null)
+    if isinstance(cond, exp.And | exp.Or):
+        sides = [glot_truth(x) is True or _glot_every_row(x)
+                 for x in (cond.this, cond.expression)]
+        return all(sides) if isinstance(cond, exp.And) else any(sides)
+    return False
 
 
 def _glot_stmt(
@@ -229,7 +245,12 @@ def _glot_stmt(
         _glot_where(expr, tables, "DELETE", out, expr.args.get("limit") is not None)
     elif isinstance(expr, exp.Merge):
         table = expr.this if isinstance(expr.this, exp.Table) else None
-        if table is not None:
+        deletes = any(str(w.args.get("then") or "").upper().startswith("DELETE")
+                      for w in expr.find_all(exp.When))
+        if table is not None and deletes:
+            _glot_add_table(out, table, "rows", "sql.merge_delete", DESTRUCTIVE,
+                            "MERGE … THEN DELETE: deletes every row the join matches")
+        elif table is not None:
             _glot_add_table(out, table, "rows", "sql.merge", WRITE, reversible=False)
         else:
             out.problem(f"MERGE into something we cannot name: {snippet(text)!r}")

@@ -257,9 +257,55 @@ def _pg_update_delete(node: Any, out: Effects, depth: int) -> bool:
         out.add(
             "rows", table, f"sql.{verb}_all_rows", DESTRUCTIVE, f"{word} with an always-true WHERE"
         )
+    elif _every_row(where):
+        out.add("rows", table, f"sql.{verb}_all_rows", DESTRUCTIVE,
+                f"{word} … WHERE col IS NOT NULL (every row with a value: a key is never null)")
+    elif word == "DELETE" and _self_join(node):
+        out.add("rows", table, "sql.delete_all_rows", DESTRUCTIVE,
+                "DELETE … USING the same table: a self-join matches every row")
     else:
         out.add("rows", table, f"sql.{verb}", WRITE, reversible=False)
     return True
+
+
+def _every_row(where: Any) -> bool:
+    """A filter that keeps every row that has its columns set: ``id IS NOT NULL`` (a key
+    is never null), and ANDs of such tests; an OR with one of them is as wide."""
+    kind = type(where).__name__
+    if kind == "NullTest":
+        return (str(getattr(where.nulltesttype, "name", "")) == "IS_NOT_NULL"
+                and type(where.arg).__name__ == "ColumnRef")
+    if kind == "BoolExpr":
+        op = str(getattr(where.boolop, "name", ""))
+        parts = [pg_truth(a) is True or _every_row(a) for a in where.args or ()]
+        return all(parts) if op == "AND_EXPR" else any(parts) if op == "OR_EXPR" else False
+    return False
+
+
+def _replaces_values(cmd: Any) -> bool:
+    """ALTER COLUMN … TYPE … USING expr, where expr reads no column (``USING NULL``,
+    ``USING 0``): the old values are thrown away."""
+    using = getattr(getattr(cmd, "def_", None), "raw_default", None)
+    if using is None:
+        return False
+    from pglast.visitors import Visitor
+
+    class _Columns(Visitor):
+        found = False
+
+        def visit_ColumnRef(self, ancestors: Any, node: Any) -> None:
+            self.found = True
+
+    seen = _Columns()
+    seen(using)
+    return not seen.found
+
+
+def _self_join(node: Any) -> bool:
+    """DELETE FROM t … USING t: the same table joined to itself."""
+    target = relation_name(node.relation)
+    return any(type(r).__name__ == "RangeVar" and relation_name(r) == target
+               for r in node.usingClause or ())
 
 
 def _pg_merge(node: Any, out: Effects, depth: int) -> bool:
@@ -268,6 +314,9 @@ def _pg_merge(node: Any, out: Effects, depth: int) -> bool:
     always = pg_truth(node.joinCondition) is True
     if always and actions & {"CMD_DELETE", "CMD_UPDATE"}:
         out.add("rows", table, "sql.merge_all_rows", DESTRUCTIVE, "MERGE on an always-true join")
+    elif "CMD_DELETE" in actions:
+        out.add("rows", table, "sql.merge_delete", DESTRUCTIVE,
+                "MERGE … THEN DELETE: deletes every row the join matches")
     else:
         out.add("rows", table, "sql.merge", WRITE, reversible=False)
     return True
@@ -623,6 +672,15 @@ def _pg_alter_table(node: Any, out: Effects, depth: int) -> bool:
                 "sql.disable_row_security",
                 DESTRUCTIVE,
                 "turns off row-level security",
+            )
+        elif sub == "AlterColumnType" and _replaces_values(cmd):
+            out.add(
+                "column",
+                f"column {rel}.{cmd.name}",
+                "sql.alter_column_type",
+                DESTRUCTIVE,
+                "ALTER … TYPE … USING an expression that does not read the column: every "
+                "value is replaced",
             )
         elif sub == "AlterColumnType":
             out.add(
