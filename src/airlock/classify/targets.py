@@ -220,6 +220,20 @@ def _write_risk(path: str, ctx: ClassifyContext, verb: str) -> tuple[Risk, str]:
     return Risk.WRITE, ""
 
 
+def replacing(targets: list[Target], ctx: ClassifyContext) -> list[Target]:
+    """``targets`` of a writer that replaces a file's content (``tee`` without ``-a``,
+    ``ln -f``, ``install``, ``curl -o``): replacing an existing file outside the workspace
+    and the temp dirs loses what it held, as ``> file`` does, so that is destructive."""
+    for t in targets:
+        if t.risk >= Risk.DESTRUCTIVE or t.unresolved or not t.locator.startswith("path:"):
+            continue
+        path = t.locator[5:]
+        if (os.path.isfile(path) or os.path.islink(path)) and not in_temp(path) \
+                and not strictly_within(path, ctx.workspace()):
+            t.risk, t.detail = Risk.DESTRUCTIVE, "replaces an existing file outside the workspace"
+    return targets
+
+
 def redirect_targets(cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
     out: list[Target] = []
     for r in cmd.redirects:

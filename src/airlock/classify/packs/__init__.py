@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from airlock.classify.packs import (
     airlock_self,
+    archives,
     aws,
     azure,
     backups,
@@ -42,7 +43,7 @@ def builtin_packs() -> list[Pack]:
     for module in (airlock_self, filesystem, git, databases, http_clients, railway, aws, gcloud,
                    azure, kubernetes, terraform, containers, cloud_paas, forges,
                    hashicorp, backups, datastores, migrations,
-                   iac, edge, hostops, powershell):
+                   iac, edge, hostops, powershell, archives):
         packs.extend(module.PACKS)
     return packs
 

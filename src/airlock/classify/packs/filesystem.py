@@ -20,7 +20,7 @@ from airlock.classify.command import (
     split_options,
 )
 from airlock.classify.packs.base import Pack, rule
-from airlock.classify.targets import path_targets, program_target
+from airlock.classify.targets import path_targets, program_target, replacing
 from airlock.paths import in_temp, is_critical, strictly_within
 
 
@@ -164,6 +164,19 @@ RSYNC_TAKES_VALUE = frozenset({
 })
 
 
+def _replaces(prog: str, cmd: SimpleCommand, options: dict[str, list[Word | None]]) -> bool:
+    """Does this writer replace an existing file's content (not append to it)?"""
+    if prog == "install":
+        return True
+    if prog == "tee":
+        return "-a" not in options and "--append" not in options
+    if prog == "ln":
+        return "--force" in options or any(
+            w.text.startswith("-") and not w.text.startswith("--") and "f" in w.text
+            for w in cmd.args)
+    return False
+
+
 class CopyMovePack(Pack):
     """mv / cp / rsync / install / ln / tee / truncate / touch / mkdir."""
 
@@ -198,9 +211,10 @@ class CopyMovePack(Pack):
                 files = positionals[-1:]
             if prog == "install":
                 files = positionals[-1:]
-            return path_targets(files, ctx, verb=f"fs.{prog}", risk=Risk.WRITE, tool=prog) or [
-                program_target(cmd, ctx, Risk.WRITE)
-            ]
+            targets = path_targets(files, ctx, verb=f"fs.{prog}", risk=Risk.WRITE, tool=prog)
+            if _replaces(prog, cmd, options):
+                replacing(targets, ctx)
+            return targets or [program_target(cmd, ctx, Risk.WRITE)]
         if prog == "truncate":
             truncated = path_targets(
                 positionals, ctx, verb="fs.truncate", risk=Risk.WRITE, tool=prog, delete=True
