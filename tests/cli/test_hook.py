@@ -34,7 +34,7 @@ def test_install_and_uninstall_claude_code_keeps_other_hooks(
     assert groups[0] == OTHER_HOOK
     ours = [g for g in groups if g["hooks"][0]["command"] == HOOK]
     assert [g["matcher"] for g in ours] == ["Bash", "Write|Edit|MultiEdit|NotebookEdit",
-                                            "Read", "mcp__.*"]
+                                            "Read|Grep", "mcp__.*"]
     assert all(g["hooks"][0]["onFailure"] == "block" for g in ours)
 
     again = airlock("hook", "install", "claude", "--project", cwd=workspace, env=env)

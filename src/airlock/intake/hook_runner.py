@@ -13,6 +13,10 @@ and the adapter renders the answer.
 - **file_read** → denied when the file holds live credentials
   (:func:`airlock.classify.guards.is_secret_file`, the config's ``secret_files`` and the
   ``airlock scan --write-denylist`` list) or lies in Airlock's data dir; allowed otherwise.
+  A content search (Claude Code's ``Grep``) reads every file it would search: the tree is
+  walked as the tool would (:mod:`airlock.classify.secret_search`, bounded; a tree too
+  large to finish is refused) and a secret file in it, unless the search's ``glob`` or
+  ``type`` leaves it out, denies the search.
   This is the one answer that needs neither the config nor the policy engine, so it
   stays available when they are broken.
 - **mcp** → ``Action(kind="mcp", command=<canonical JSON of server, tool, arguments>)``;
@@ -345,7 +349,23 @@ def secret_reads(request: HookRequest, work: str, env: Mapping[str, str], *,
             pass
     extras = tuple(extra)
     found: list[tuple[str, str]] = []
+    search = _tool_search(request, work, env)
+    if search is not None:
+        from airlock.classify.guards import describe_search_refusal, is_secret_entry
+        from airlock.classify.secret_search import find_secret_reads
+
+        def secret(p: str, is_dir: bool) -> bool:
+            return within(p, home) or is_secret_entry(p, is_dir, extras)
+
+        out = find_secret_reads(search, secret)
+        if out.found or not out.complete:
+            why = describe_search_refusal(search, out.found, out.complete, work)
+            for p in out.found or list(search.roots):
+                found.append((p, why))
+            return found
     for pattern in request.paths or ((request.path,) if request.path else ()):
+        if search is not None and os.path.isdir(abspath(pattern, work, env.get("HOME") or None)):
+            continue  # walked above, as the tool searches it
         for path in _expand(abspath(pattern, work, env.get("HOME") or None)):
             probes = {path, os.path.realpath(path)}
             if any(within(p, home) for p in probes):
@@ -354,6 +374,34 @@ def secret_reads(request: HookRequest, work: str, env: Mapping[str, str], *,
                 found.append((path, "it holds live credentials; agents use Airlock-issued "
                                     "tokens, never the real credentials"))
     return found
+
+
+def _tool_search(request: HookRequest, work: str, env: Mapping[str, str]) -> Any:
+    """How an agent tool's own content search walks (Claude Code's ``Grep``: ripgrep over
+    ``path`` limited by ``glob`` and ``type``), or None for a plain read.
+
+    The Grep tool runs ripgrep with its defaults: hidden files and directories skipped,
+    ``.gitignore``/``.ignore``/``.rgignore`` honoured (users report exactly that: it finds
+    nothing in ``~/.config`` or in ignored paths), and a ``glob`` overrides both, as
+    ``rg -g`` does. So a gitignored ``.env`` is not searched; ``glob: ".env*"`` is."""
+    if request.tool != "claude-code" or request.raw_tool_name != "Grep":
+        return None
+    from airlock.classify.secret_search import RG_TYPES, Search
+
+    args = request.arguments
+    root = abspath(request.path or ".", work, env.get("HOME") or None)
+    includes: list[str] = []
+    excludes: list[str] = []
+    glob = args.get("glob")
+    if isinstance(glob, str) and glob.strip():
+        for g in glob.split():  # the widest reading: each word a glob
+            (excludes if g.startswith("!") else includes).append(g.lstrip("!"))
+    kind = args.get("type")
+    if isinstance(kind, str) and kind.strip():
+        includes.extend(RG_TYPES.get(kind.strip(), (f"*.{kind.strip()}",)))
+    return Search(roots=(root,), tool="the Grep tool", hidden=False,
+                  ignore_files=(".gitignore", ".ignore", ".rgignore"),
+                  includes=tuple(includes), excludes=tuple(excludes), overrides=True)
 
 
 def _expand(path: str) -> list[str]:

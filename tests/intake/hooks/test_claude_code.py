@@ -76,6 +76,23 @@ def test_parse_read() -> None:
     assert req.content is None
 
 
+def test_parse_grep_is_a_read_of_its_path() -> None:
+    req = cc.parse(fixture("grep.json"))
+    assert (req.kind, req.path, req.paths) == ("file_read", "/path/to/project",
+                                               ("/path/to/project",))
+    assert req.raw_tool_name == "Grep"
+    assert req.arguments["glob"] == "*.py"
+    payload = fixture("grep.json")
+    del payload["tool_input"]["path"]
+    assert cc.parse(payload).path == "."  # ripgrep's default: the cwd
+
+
+def test_parse_glob_lists_names_only() -> None:
+    req = cc.parse(fixture("glob.json"))
+    assert req.kind == "other"
+    assert req.raw_tool_name == "Glob"
+
+
 def test_parse_mcp() -> None:
     req = cc.parse(fixture("mcp.json"))
     assert req.kind == "mcp"
@@ -243,7 +260,7 @@ def test_install_into_existing_settings(tmp_path: Path) -> None:
     assert [g["matcher"] for g in airlock_groups(doc)] == [
         "Bash",
         "Write|Edit|MultiEdit|NotebookEdit",
-        "Read",
+        "Read|Grep",
         "mcp__.*",
     ]
     for group in airlock_groups(doc):

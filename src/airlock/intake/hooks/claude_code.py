@@ -8,7 +8,9 @@ Protocol (sources in ``docs/integrations/hook-protocols.md``):
   Write ``{file_path, content}``; Edit ``{file_path, old_string, new_string,
   replace_all}``; MultiEdit ``{file_path, edits: [{old_string, new_string}…]}``;
   NotebookEdit ``{notebook_path, new_source, cell_id, cell_type, edit_mode}``; Read
-  ``{file_path, offset, limit}``. MCP tools are named ``mcp__<server>__<tool>``.
+  ``{file_path, offset, limit}``; Grep ``{pattern, path, glob, type, output_mode, …}``
+  (ripgrep over ``path``, default the cwd); Glob ``{pattern, path}`` (lists file names,
+  reads no file). MCP tools are named ``mcp__<server>__<tool>``.
 - stdout on exit 0: ``{"hookSpecificOutput": {"hookEventName": "PreToolUse",
   "permissionDecision": "allow"|"deny"|"ask"|"defer", "permissionDecisionReason": …}}``;
   the deny reason is shown to Claude, top-level ``systemMessage`` to the user. Exit 2
@@ -59,9 +61,14 @@ EVENT = "PreToolUse"
 SHELL_TOOLS = frozenset({"Bash"})
 WRITE_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
 READ_TOOLS = frozenset({"Read"})
+# Searches file contents below ``path``: a read of every file it searches (the hook
+# runner walks the tree; see :mod:`airlock.classify.secret_search`).
+SEARCH_TOOLS = frozenset({"Grep"})
+# Glob lists names and reads no file's content: "other" (allowed), and not matched.
 
 # One matcher group per family, so the settings file reads plainly.
-MATCHERS: tuple[str, ...] = ("Bash", "Write|Edit|MultiEdit|NotebookEdit", "Read", "mcp__.*")
+MATCHERS: tuple[str, ...] = ("Bash", "Write|Edit|MultiEdit|NotebookEdit", "Read|Grep",
+                             "mcp__.*")
 
 
 def parse(payload: dict[str, Any]) -> HookRequest:
@@ -95,6 +102,9 @@ def parse(payload: dict[str, Any]) -> HookRequest:
         )
     if name in READ_TOOLS:
         path = get_str(args, "file_path", where, required=True)
+        return HookRequest(kind="file_read", path=path, paths=(path,), **common)
+    if name in SEARCH_TOOLS:
+        path = get_str(args, "path", where) or "."
         return HookRequest(kind="file_read", path=path, paths=(path,), **common)
     mcp = split_mcp_name(name)
     if mcp is not None:
