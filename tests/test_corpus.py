@@ -31,7 +31,7 @@ Shell cases run with ``cwd`` = a throwaway git work tree that is NOT under a tem
       ops/volume-delete.graphql     the same mutation as a bare GraphQL document
       ops/list-volumes.json         a harmless GraphQL query
       ops/payload.b64               base64 of "rm -rf /"
-      scripts/cleanup.sh            a script Airlock does not read
+      scripts/cleanup.sh            a script Airlock reads (rm -rf build: routine)
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from airlock.action import Risk, Target
-from airlock.classify import credentials, guards, inline, unknown
+from airlock.classify import credentials, guards, inline, scripts, unknown
 from airlock.classify.command import (
     DYNAMIC,
     ClassifyContext,
@@ -119,14 +119,23 @@ def _classify_program(cmd: SimpleCommand, ctx: ClassifyContext,
         return _script(cmd.args[0], cmd, ctx, registry)
     if prog == "alias":
         return _alias(cmd, ctx, registry)
-    if _local_shell_script(cmd, ctx):
-        return _script(cmd.argv[0], cmd, ctx, registry)
     if prog == "find":
         return _find(cmd, ctx, registry)
     if prog in INTERPRETERS or _versioned_interpreter(prog):
         found = inline.classify_interpreter(cmd, ctx)
         if found is not None:
             return found
+    # ./x.sh, python x.py, make test, npm run build: what the file or recipe runs, and
+    # what the command itself is (its program and arguments)
+    ran = scripts.classify(cmd, ctx)
+    if ran is not None:
+        return ran + _by_program(cmd, ctx, registry)
+    return _by_program(cmd, ctx, registry)
+
+
+def _by_program(cmd: SimpleCommand, ctx: ClassifyContext,
+                registry: dict[str, Pack]) -> list[Target]:
+    prog = cmd.program
     pack = registry.get(prog)
     if pack is not None:
         return pack.classify(cmd, ctx) + _remote_command(cmd, ctx, registry)
@@ -533,41 +542,16 @@ def _shell(cmd: SimpleCommand, ctx: ClassifyContext, registry: dict[str, Pack]) 
     return [program_target(cmd, ctx, Risk.WRITE)]  # an interactive shell
 
 
-SCRIPT_LIMIT = 256 * 1024
-
-
 def _script(path: Word, cmd: SimpleCommand, ctx: ClassifyContext,
             registry: dict[str, Pack]) -> list[Target]:
-    """``bash script.sh``, ``source env.sh``, ``./deploy.sh``: read the script and classify
-    what it runs. A script path we cannot know (``bash <(curl …)``) is held; a script we
-    cannot read (missing, binary, huge) runs in the workspace as a write."""
-    if path.dynamic:
-        ctx.unparsed(f"{cmd.program} runs a script whose path or content Airlock cannot see")
-        return [_unknown(cmd, ctx, "script from a process substitution or variable")]
-    text = ctx.read_small_file(path.text, SCRIPT_LIMIT)
-    if text is None or "\x00" in text[:4096]:
-        return path_targets([path], ctx, verb="shell.run_script", risk=Risk.WRITE,
-                            tool=cmd.program, kind="file")
-    found = _classify_source(Word(text), ctx, registry, f"script {path.text}")
-    return found or [program_target(cmd, ctx, Risk.WRITE)]
-
-
-_SHELL_SHEBANG = ("#!/bin/sh", "#!/bin/bash", "#!/usr/bin/env bash", "#!/usr/bin/env sh",
-                  "#!/bin/dash", "#!/bin/zsh", "#!/usr/bin/env zsh", "#!/usr/bin/bash")
-
-
-def _local_shell_script(cmd: SimpleCommand, ctx: ClassifyContext) -> bool:
-    """``./deploy.sh`` or ``scripts/x``: a file in reach whose shebang is a shell."""
-    name = cmd.argv[0].text
-    if "/" not in name or cmd.argv[0].dynamic:
-        return False
-    full = ctx.abspath(name)
-    try:
-        with open(full, "rb") as fh:
-            head = fh.read(64)
-    except OSError:
-        return False
-    return head.startswith(tuple(x.encode() for x in _SHELL_SHEBANG))
+    """``bash script.sh``, ``source env.sh``: read the script and classify what it runs
+    (``scripts.py``). A script that does not exist runs nothing: a write in the
+    workspace, as the program would be."""
+    found = scripts.shell_script(path, cmd, ctx)
+    if found is not None:
+        return found
+    return path_targets([path], ctx, verb="shell.run_script", risk=Risk.WRITE,
+                        tool=cmd.program, kind="file")
 
 
 def _alias(cmd: SimpleCommand, ctx: ClassifyContext, registry: dict[str, Pack]) -> list[Target]:
