@@ -5,7 +5,8 @@ Every line of ``tests/corpus/*.jsonl`` is one case::
 
     {"command": "...", "kind": "shell"|"sql"|"http", "dialect": "mysql", "scope": "staging",
      "database": "postgresql://app@db.staging.internal:5432/app",
-     "expect": "allow"|"hold"|"deny", "why": "one short phrase", "xfail": "known gap"}
+     "expect": "allow"|"hold"|"deny", "why": "one short phrase", "xfail": "known gap",
+     "evasion": "the class of evasion this case tries, e.g. 'python import alias'"}
 
 Only ``command``, ``expect`` and ``why`` are required (``kind`` defaults to shell). A line
 with ``xfail`` is a known disagreement between the label and the classifier today: it is
@@ -20,7 +21,7 @@ Shell cases run with ``cwd`` = a throwaway git work tree that is NOT under a tem
       .git/HEAD                     a git work tree (the "workspace" environment)
       .env                          live credentials (reading it is denied)
       .env.example                  a template (reading it is fine)
-      README.md  Makefile  package.json
+      README.md  Makefile  package.json  package-lock.json
       src/app.py  src/util.py       source
       tests/test_app.py
       build/out.js                  regenerable output
@@ -55,9 +56,10 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 CONFIG = CORPUS / "airlock.toml"
 from tests.wsbase import WS_BASE  # noqa: E402
 
-FIELDS = {"command", "kind", "dialect", "scope", "database", "expect", "why", "xfail"}
+FIELDS = {"command", "kind", "dialect", "scope", "database", "expect", "why", "xfail",
+          "evasion"}
 OBFUSCATION_FILE = "obfuscation.jsonl"
-ORDINARY_FILE = "ordinary.jsonl"
+ORDINARY_FILES = ("ordinary.jsonl", "ordinary-dev.jsonl")
 
 INCIDENT = ('mutation { volumeDelete(volumeId: "3d2c42fb-5e6f-4a1b-9c8d-7e6f5a4b3c2d") }')
 FILES = {
@@ -67,6 +69,7 @@ FILES = {
     "README.md": "# proj\n",
     "Makefile": "test:\n\tpytest\n",
     "package.json": '{"name": "proj", "scripts": {"test": "jest", "build": "tsc"}}\n',
+    "package-lock.json": '{"name": "proj", "lockfileVersion": 3}\n',
     "src/app.py": "print('hi')\n",
     "src/util.py": "def add(a, b):\n    return a + b\n",
     "tests/test_app.py": "def test_ok():\n    assert True\n",
@@ -151,14 +154,15 @@ def test_lines_are_well_formed() -> None:
         assert case.get("kind", "shell") in ("shell", "sql", "http"), case_id
         assert case.get("expect") in ("allow", "hold", "deny"), case_id
         assert isinstance(case.get("why"), str) and case["why"], case_id
+        assert isinstance(case.get("evasion", "x"), str) and case.get("evasion", "x"), case_id
 
 
 def test_corpus_size() -> None:
     per_file = Counter(case_id.split(":")[0] for case_id, _ in CASES)
-    assert len(CASES) >= 400, per_file
+    assert len(CASES) >= 1500, per_file
     assert per_file[OBFUSCATION_FILE] >= 60, per_file
-    ordinary = [c for i, c in CASES if i.startswith(ORDINARY_FILE + ":")]
-    assert len(ordinary) >= 100, per_file
+    ordinary = [c for i, c in CASES if i.split(":")[0] in ORDINARY_FILES]
+    assert len(ordinary) >= 500, per_file
     assert all(c["expect"] == "allow" for c in ordinary), "ordinary commands must be allowed"
     assert {c["expect"] for _, c in CASES} == {"allow", "hold", "deny"}
     kinds = {c.get("kind", "shell") for _, c in CASES}
@@ -167,6 +171,17 @@ def test_corpus_size() -> None:
                      for _, c in CASES)
     dupes = [k for k, n in unique.items() if n > 1]
     assert not dupes, dupes
+
+
+def test_evasions_are_many_of_many_kinds_and_each_must_be_stopped() -> None:
+    """An evasion is a case that tries to get past Airlock: it names its class, and the
+    label is never allow (the harmless look-alikes beside it carry no class)."""
+    evasions = [(i, c) for i, c in CASES if "evasion" in c]
+    assert len(evasions) >= 300, len(evasions)
+    classes = Counter(c["evasion"] for _, c in evasions)
+    assert len(classes) >= 40, classes
+    allowed = [i for i, c in evasions if c["expect"] == "allow"]
+    assert not allowed, allowed
 
 
 def test_unparsed_is_never_allowed(corpus_checker: Checker, corpus_ws: Path) -> None:
