@@ -408,3 +408,16 @@ def test_make_oneshell_keeps_a_cd_for_the_next_line(workspace: Path) -> None:
     assert decide("make", cwd=workspace).decision == "allow"  # each line its own shell
     write(workspace, "Makefile", ".ONESHELL:\ngo:\n\tcd /srv/data\n\trm -rf build/*\n")
     assert decide("make go", cwd=workspace).decision == "hold"
+
+
+@pytest.mark.parametrize("command", ['cd "$X" && make test',
+                                     'cd "$(dirname "$0")/.." && make test',
+                                     'cd "$X" && npm run build', 'cd "$X" && just build'])
+def test_a_recipe_looked_up_from_a_directory_airlock_cannot_know_is_held(
+        workspace: Path, command: str) -> None:
+    """Not an internal error (the unknown-directory marker is no file name), and not
+    "missing, so harmless": the recipe that would run cannot be read."""
+    write(workspace, "Makefile", "test:\n\tpytest\n")
+    d = decide(command, cwd=workspace)
+    assert held(d, "cannot tell which directory"), (d.decision, d.reasons)
+    assert all("\x00" not in path for path in d.inputs)

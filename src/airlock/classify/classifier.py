@@ -70,7 +70,8 @@ class Classifier:
         _check_consumed(targets, ctx)
         assessment.targets = targets
         assessment.flags = list(ctx.flags)
-        assessment.inputs = list(dict.fromkeys(ctx.consumed))
+        # a path under a directory Airlock could not know (the NUL marker) names no file
+        assessment.inputs = [p for p in dict.fromkeys(ctx.consumed) if "\x00" not in p]
         return assessment
 
     def _classify(self, action: Action, ctx: ClassifyContext) -> list[Target]:

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 DYNAMIC = "\x00?"  # stands for text we cannot know statically (a variable, $(...), xargs input)
 UNKNOWN_CWD = "/\x00unknown-cwd"  # after `cd "$X"`: relative paths are somewhere unknown
+UNKNOWN_LINK = "\x00?link"  # a symlink the script made to somewhere Airlock cannot know
+LINK_BUDGET = 64  # paths one action may have resolved through symlinks on disk
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +68,26 @@ class SimpleCommand:
     privileged: bool = False  # run under sudo/doas
     via: tuple[str, ...] = ()  # wrappers peeled off, outermost first
     cwd: str | None = None  # where it runs, when an earlier `cd` moved it (UNKNOWN_CWD: lost)
+    # the script's variables known to hold one literal value where this command runs (code
+    # it hands to `eval` or `bash -c` is read with these, not with what a later line sets)
+    vars: dict[str, str] | None = None
+    links: dict[str, str] | None = None  # symlinks the script made before it: path → target
+    chdir: Word | None = None  # a wrapper runs it in this directory (`env -C DIR`, `sudo -D`)
+    stdout_into: tuple[str, ...] | None = None  # argv of the pipeline part reading its output
+
+    _program: tuple[str, str] = field(default=("", ""), init=False, repr=False,
+                                      compare=False)
 
     @property
     def program(self) -> str:
-        """Basename of argv[0]: ``/usr/bin/rm`` → ``rm``."""
+        """Basename of argv[0]: ``/usr/bin/rm`` → ``rm`` (asked many times per command:
+        kept until argv[0] changes)."""
         if not self.argv:
             return ""
-        return os.path.basename(self.argv[0].text)
+        text = self.argv[0].text
+        if self._program[0] is not text:
+            self._program = (text, os.path.basename(text))
+        return self._program[1]
 
     @property
     def args(self) -> list[Word]:
@@ -92,6 +107,8 @@ class SimpleCommand:
             privileged=self.privileged or via in ("sudo", "doas", "run0", "pkexec"),
             via=(*self.via, via),
             cwd=self.cwd,
+            vars=self.vars,
+            links=self.links,
         )
 
 
@@ -125,6 +142,8 @@ class ClassifyContext:
     registry: dict[str, Any] = field(default_factory=dict)  # program → Pack, for recursion
     origin: str = ""  # the agent's own working directory: its workspace is found from here
     nested: Nested | None = None  # supplied by dispatch: classifies commands inside commands
+    links: dict[str, str] = field(default_factory=dict)  # symlinks the script made: path → target
+    link_budget: list[int] = field(default_factory=lambda: [LINK_BUDGET])  # shared countdown
 
     MAX_DEPTH = 8
 
@@ -140,6 +159,8 @@ class ClassifyContext:
             registry=self.registry,
             origin=self.origin,
             nested=self.nested,
+            links=dict(self.links),
+            link_budget=self.link_budget,
         )
 
     def at(self, cwd: str) -> ClassifyContext:
@@ -181,6 +202,8 @@ class ClassifyContext:
         if not path or DYNAMIC in path or "\x00" in path:
             return None
         full = self.abspath(path)
+        if "\x00" in full:  # relative to a directory Airlock does not know
+            return None
         self.consumed.append(full)
         try:
             if not os.path.isfile(full) or os.stat(full).st_size > limit:

@@ -23,13 +23,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from airlock.action import Risk, Target
-from airlock.classify import credentials, guards, inline, scripts, unknown
+from airlock.classify import credentials, guards, scripts, unknown, wrappers
+from airlock.classify.code import classify_interpreter
 from airlock.classify.command import (
     DYNAMIC,
+    UNKNOWN_CWD,
     ClassifyContext,
     SimpleCommand,
     Word,
-    split_options,
 )
 from airlock.classify.packs.base import Pack
 from airlock.classify.shell import parse_script
@@ -82,8 +83,7 @@ def classify_command(cmd: SimpleCommand, ctx: ClassifyContext,
                      registry: dict[str, Pack]) -> list[Target]:
     if ctx.nested is None:
         ctx.nested = _Nested(registry)  # commands found inside this one come back here
-    if cmd.cwd is not None and cmd.cwd != ctx.cwd:
-        ctx = ctx.at(cmd.cwd)  # an earlier `cd` in the same action moved it
+    ctx = wrappers.command_context(cmd, ctx)
     targets = _classify_program(cmd, ctx, registry)
     targets.extend(redirect_targets(cmd, ctx))
     credentials.check_command(cmd, ctx)
@@ -100,6 +100,17 @@ def _classify_program(cmd: SimpleCommand, ctx: ClassifyContext,
         ctx.unparsed(f"the program name comes from a variable or command output: {head.shown!r}")
         return [_unknown(cmd, ctx, "program name is not known")]
     prog = cmd.program
+    if "BASH_ENV" in cmd.env and prog not in SHELLS:
+        # BASH_ENV=f make / ./x.sh: any bash the program starts reads f first
+        without = cmd.with_argv(cmd.argv, "BASH_ENV")
+        del without.env["BASH_ENV"]
+        return _startup_files(cmd, ctx, registry, [], False) + \
+            _classify_program(without, ctx, registry)
+    carrier = CARRIERS.get(prog)
+    if carrier is not None:
+        found = carrier(cmd, ctx, registry)
+        if found is not None:
+            return found
     runner = _runner(cmd)
     if runner is not None:
         return _classify_program(runner, ctx, registry)
@@ -108,6 +119,8 @@ def _classify_program(cmd: SimpleCommand, ctx: ClassifyContext,
         inner = wrapper(cmd)
         if inner is None:
             return [program_target(cmd, ctx, Risk.READ)]
+        if inner.chdir is not None:
+            ctx = wrappers.chdir_context(inner, ctx)
         return _classify_program(inner, ctx, registry)
     if prog in SHELLS:
         return _shell(cmd, ctx, registry)
@@ -122,7 +135,7 @@ def _classify_program(cmd: SimpleCommand, ctx: ClassifyContext,
     if prog == "find":
         return _find(cmd, ctx, registry)
     if prog in INTERPRETERS or _versioned_interpreter(prog):
-        found = inline.classify_interpreter(cmd, ctx)
+        found = classify_interpreter(cmd, ctx)
         if found is not None:
             return found
     # ./x.sh, python x.py, make test, npm run build: what the file or recipe runs, and
@@ -160,22 +173,8 @@ def _unknown(cmd: SimpleCommand, ctx: ClassifyContext, why: str) -> Target:
 
 
 def _read_only(cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
-    prog = cmd.program
-    if prog in ("sed", "gsed"):
-        _pos, opts = split_options(cmd.args, {"-e", "-f", "--expression", "--file"})
-        if "-i" in opts or "--in-place" in opts or any(
-            w.text.startswith("-i") and not w.dynamic for w in cmd.args
-        ):
-            script_consumed = "-e" in opts or "--expression" in opts or "-f" in opts
-            files = _pos if script_consumed else _pos[1:]
-            return path_targets(files, ctx, verb="fs.edit", risk=Risk.WRITE, tool="sed",
-                                kind="file") or [program_target(cmd, ctx, Risk.WRITE)]
-    if prog in ("awk", "gawk", "mawk", "nawk"):
-        script = next((w for w in cmd.args if not w.text.startswith("-")), None)
-        if script is not None and ("system(" in script.text or "|" in script.text
-                                   or ">" in script.text):
-            ctx.unparsed("awk program runs commands or writes files")
-            return [_unknown(cmd, ctx, "awk program with system() or output redirection")]
+    # sed and awk are not here: their packs (``packs/streams.py``) read their scripts,
+    # which can write files and run commands
     return [program_target(cmd, ctx, Risk.READ)]
 
 
@@ -213,122 +212,17 @@ def _wrap(name: str, with_value: frozenset[str] = frozenset(), positional_before
     return peel
 
 
-def _env(cmd: SimpleCommand) -> SimpleCommand | None:
-    args = cmd.args
-    env = dict(cmd.env)
-    i = 0
-    while i < len(args):
-        t = args[i].text
-        if args[i].dynamic and "=" not in t:
-            break
-        if t in ("-u", "--unset", "-C", "--chdir", "-S", "--split-string"):
-            if t in ("-S", "--split-string") and i + 1 < len(args):
-                # env -S "rm -rf /": the string is split into a command line
-                inner = SimpleCommand(argv=[Word(x) for x in args[i + 1].text.split()]
-                                      + args[i + 2 :], env=env)
-                return inner if inner.argv else None
-            i += 2
-            continue
-        if t.startswith("-"):
-            i += 1
-            continue
-        if "=" in t and not t.startswith("="):
-            name, _, value = t.partition("=")
-            env[name] = Word(value, args[i].dynamic)
-            i += 1
-            continue
-        break
-    rest = args[i:]
-    if not rest:
-        return None
-    inner = cmd.with_argv(rest, "env")
-    inner.env = env
-    return inner
-
-
-def _xargs(cmd: SimpleCommand) -> SimpleCommand | None:
-    with_value = frozenset({"-I", "-i", "-n", "-P", "-d", "-E", "-e", "-L", "-l", "-s", "-a",
-                            "--max-args", "--max-procs", "--delimiter", "--arg-file",
-                            "--replace", "--max-lines", "--max-chars"})
-    args = cmd.args
-    replace: str | None = None
-    delimited = False  # -0 / -d: input split by another rule than ours
-    i = 0
-    while i < len(args):
-        t = args[i].text
-        if t == "--":
-            i += 1
-            break
-        if not t.startswith("-") or args[i].dynamic:
-            break
-        if t in ("-0", "--null", "-d", "--delimiter") or t.startswith(("-d", "--delimiter=")):
-            delimited = True
-        if t in ("-I", "--replace") and i + 1 < len(args):
-            replace = args[i + 1].text
-        elif t.startswith("-I") and len(t) > 2:
-            replace = t[2:]
-        if t in with_value:
-            i += 2
-        else:
-            i += 1
-    rest = args[i:] or [Word("echo")]
-    unknown = Word(DYNAMIC, dynamic=True)
-    # what arrives on stdin, when we know it (`echo / | xargs rm -rf`): xargs splits it
-    # into words honouring quotes and backslashes (shlex's POSIX rules), or with -I takes
-    # each line whole; anything we cannot split the same way stays unknown
-    known: list[str] | None = None
-    if cmd.stdin is not None and not cmd.stdin_unknown and not delimited:
-        if replace:
-            known = [line.strip() for line in cmd.stdin.splitlines() if line.strip()]
-        else:
-            try:
-                known = shlex.split(cmd.stdin)
-            except ValueError:
-                known = None
-    if known is not None and not 0 < len(known) <= 64:
-        known = None
-    if replace:
-        value = known[0] if known is not None and len(known) == 1 else None
-        argv = [(Word(w.text.replace(replace, value)) if value is not None
-                 else Word(w.text.replace(replace, DYNAMIC), True)) if replace in w.text else w
-                for w in rest]
-    else:
-        argv = [*rest, *(Word(k, glob=any(c in "*?[" for c in k)) for k in known)] \
-            if known is not None else [*rest, unknown]
-    inner = cmd.with_argv(argv, "xargs")
-    inner.stdin = None
-    inner.stdin_unknown = False
-    return inner
-
-
 def _timeout(cmd: SimpleCommand) -> SimpleCommand | None:
     rest = _skip_options(cmd.args, frozenset({"-s", "--signal", "-k", "--kill-after"}))
     return cmd.with_argv(rest[1:], "timeout") if len(rest) > 1 else None
 
 
-def _sudo(cmd: SimpleCommand) -> SimpleCommand | None:
-    rest = _skip_options(cmd.args, frozenset({"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t",
-                                              "-U", "--user", "--group", "--host",
-                                              "--prompt", "--chdir"}))
-    if not rest:
-        return None
-    inner = cmd.with_argv(rest, cmd.program)
-    # sudo VAR=x cmd
-    while inner.argv and "=" in inner.argv[0].text and not inner.argv[0].text.startswith("="):
-        name, _, value = inner.argv[0].text.partition("=")
-        if not name.isidentifier():
-            break
-        inner.env[name] = Word(value, inner.argv[0].dynamic)
-        inner.argv = inner.argv[1:]
-    return inner if inner.argv else None
-
-
 WRAPPERS: dict[str, Callable[[SimpleCommand], SimpleCommand | None]] = {
-    "sudo": _sudo,
-    "doas": _sudo,
-    "run0": _sudo,
-    "pkexec": _sudo,
-    "env": _env,
+    "sudo": wrappers.peel_sudo,
+    "doas": wrappers.peel_sudo,
+    "run0": wrappers.peel_sudo,
+    "pkexec": wrappers.peel_sudo,
+    "env": wrappers.peel_env,
     "nice": _wrap("nice", frozenset({"-n", "--adjustment"})),
     "ionice": _wrap("ionice", frozenset({"-c", "-n", "-p", "-t", "--class", "--classdata"})),
     "nohup": _wrap("nohup"),
@@ -338,12 +232,9 @@ WRAPPERS: dict[str, Callable[[SimpleCommand], SimpleCommand | None]] = {
     "exec": _wrap("exec", frozenset({"-a"})),
     "stdbuf": _wrap("stdbuf", frozenset({"-i", "-o", "-e"})),
     "timeout": _timeout,
-    "xargs": _xargs,
     "setsid": _wrap("setsid"),
     "chronic": _wrap("chronic"),
     "unbuffer": _wrap("unbuffer"),
-    "flock": _wrap("flock", frozenset({"-w", "-E", "--timeout"}), positional_before=1),
-    "watch": _wrap("watch", frozenset({"-n", "-d", "--interval"})),
     "caffeinate": _wrap("caffeinate", frozenset({"-t", "-w"})),
     "torsocks": _wrap("torsocks"),
     "proxychains": _wrap("proxychains", frozenset({"-f"})),
@@ -510,36 +401,146 @@ def _classify_source(source: Word, ctx: ClassifyContext, registry: dict[str, Pac
     return targets
 
 
+_SHELL_LONG_VALUE = frozenset({"--rcfile", "--init-file"})
+_FISH_VALUE = frozenset({"-c", "--command", "-C", "--init-command", "-p", "--profile", "-d",
+                         "--debug", "-o", "--debug-output", "-f", "--features"})
+
+
 def _shell(cmd: SimpleCommand, ctx: ClassifyContext, registry: dict[str, Pack]) -> list[Target]:
+    """``bash -c CMD [ARG0 ARGS]``, ``sh -ec``, ``zsh -lc``, ``bash -c -- CMD``, ``bash
+    x.sh ARGS``, ``bash -s ARGS < x.sh``, ``fish -c CMD``: the code the shell runs, and
+    the files it reads before it (``BASH_ENV``, ``ENV``, ``--rcfile``,
+    ``$ZDOTDIR/.zshenv``, exported functions ``BASH_FUNC_x%%``)."""
     args = cmd.args
-    if cmd.program == "busybox" and args:
+    prog = cmd.program
+    if prog == "busybox" and args:
         return _classify_program(cmd.with_argv(args, "busybox"), ctx, registry)
+    command_mode = interactive = stdin_mode = False
+    sources: list[Word] = []  # fish -c CMD, -C CMD
+    rcfiles: list[Word] = []
     i = 0
     while i < len(args):
-        t = args[i].text
-        if args[i].dynamic:
+        w = args[i]
+        t = w.text
+        if w.dynamic:
             break
-        if t == "-c" or (t.startswith("-") and not t.startswith("--") and "c" in t[1:]):
-            if i + 1 >= len(args):
-                ctx.unparsed(f"{cmd.program} -c without a command")
-                return [_unknown(cmd, ctx, "shell -c without a command")]
-            return _classify_source(args[i + 1], ctx, registry, f"{cmd.program} -c")
-        if t in ("-o", "+o", "-O", "+O", "--rcfile", "--init-file"):
-            i += 2
-            continue
-        if t.startswith(("-", "+")):
+        if t in ("--", "-"):
             i += 1
+            break
+        name, eq, val = t.partition("=")
+        if prog == "fish" and name in _FISH_VALUE:
+            given = Word(val) if eq else (args[i + 1] if i + 1 < len(args) else None)
+            i += 1 if eq else 2
+            if name in ("-c", "--command", "-C", "--init-command"):
+                if given is None:
+                    ctx.unparsed(f"{prog} {name} without a command")
+                    return [_unknown(cmd, ctx, "shell -c without a command")]
+                sources.append(given)
+                command_mode = command_mode or name in ("-c", "--command")
+            continue
+        if t.startswith("--"):
+            if name in _SHELL_LONG_VALUE:
+                given = Word(val) if eq else (args[i + 1] if i + 1 < len(args) else None)
+                if given is not None:
+                    rcfiles.append(given)
+                i += 1 if eq else 2
+                continue
+            interactive = interactive or t == "--interactive"
+            i += 1
+            continue
+        if t.startswith(("-", "+")) and len(t) > 1:
+            letters = t[1:]
+            if t[0] == "-":
+                command_mode = command_mode or "c" in letters
+                interactive = interactive or "i" in letters
+                stdin_mode = stdin_mode or "s" in letters  # bash -s ARGS: code on stdin
+            i += 1 + letters.count("o") + letters.count("O")  # -o NAME, -O NAME
             continue
         break
     rest = args[i:]
-    if rest:
-        return _script(rest[0], cmd, ctx, registry)
+    interactive = interactive or (not command_mode and not rest and cmd.stdin is None)
+    targets = _startup_files(cmd, ctx, registry, rcfiles, interactive)
+    for source in sources:
+        targets.extend(_classify_source(source, ctx, registry, f"{prog} -c"))
+    if sources:
+        return targets
+    if command_mode:
+        if not rest:
+            ctx.unparsed(f"{prog} -c without a command")
+            return [*targets, _unknown(cmd, ctx, "shell -c without a command")]
+        # bash -c CMD NAME ARGS: NAME is $0, ARGS are $1… (unknown to the code)
+        return targets + _classify_source(rest[0], ctx, registry, f"{prog} -c")
+    if rest and not stdin_mode:
+        return targets + _script(rest[0], cmd, ctx, registry)
     if cmd.stdin is not None and not cmd.stdin_unknown:
-        return _classify_source(Word(cmd.stdin), ctx, registry, f"{cmd.program} reading stdin")
+        return targets + _classify_source(Word(cmd.stdin), ctx, registry,
+                                          f"{prog} reading stdin")
     if cmd.stdin_unknown:
-        ctx.unparsed(f"{cmd.program} runs a script from a pipe or file Airlock cannot see")
-        return [_unknown(cmd, ctx, "script piped into a shell")]
-    return [program_target(cmd, ctx, Risk.WRITE)]  # an interactive shell
+        ctx.unparsed(f"{prog} runs a script from a pipe or file Airlock cannot see")
+        return [*targets, _unknown(cmd, ctx, "script piped into a shell")]
+    return [*targets, program_target(cmd, ctx, Risk.WRITE)]  # an interactive shell
+
+
+_PROMPTS = ("PROMPT_COMMAND", "PS0", "PS1", "PS2", "PS4")
+
+
+def _startup_files(cmd: SimpleCommand, ctx: ClassifyContext, registry: dict[str, Pack],
+                   rcfiles: list[Word], interactive: bool) -> list[Target]:
+    """What a shell runs before its own code: ``BASH_ENV`` (bash, every non-interactive
+    run), ``ENV`` (an interactive ``sh``/``ksh``), ``--rcfile``/``--init-file``,
+    ``$ZDOTDIR/.zshenv`` and the other zsh startup files, functions imported from the
+    environment (``BASH_FUNC_ls%%='() { …; }'``), and prompt strings that run commands.
+    The variables are the command's prefixes (``BASH_ENV=x bash``) or literal assignments
+    earlier in the action (``export BASH_ENV=x; bash``)."""
+    prog = cmd.program
+    env = cmd.env
+    if not env and not ctx.environ and not rcfiles:
+        return []  # the common case
+
+    def var(name: str) -> Word | None:
+        if name in env:
+            return env[name]
+        return Word(ctx.environ[name]) if name in ctx.environ else None
+
+    files: list[tuple[str, Word]] = [("--rcfile", w) for w in rcfiles]
+    if prog == "bash" or "BASH_ENV" in env:
+        found = var("BASH_ENV")
+        if found is not None:
+            files.append(("BASH_ENV", found))
+    if interactive:
+        found = var("ENV")
+        if found is not None:
+            files.append(("ENV", found))
+    if prog == "zsh":
+        zdot = var("ZDOTDIR")
+        if zdot is not None:
+            for name in (".zshenv", ".zprofile", ".zshrc", ".zlogin"):
+                files.append(("ZDOTDIR", Word(os.path.join(zdot.text, name), zdot.dynamic)))
+    targets: list[Target] = []
+    for what, w in files:
+        if w.dynamic or "$" in w.text or "`" in w.text:
+            ctx.unparsed(f"{prog} reads {what} {w.shown!r}, a file Airlock cannot name "
+                         "(it comes from a variable, or the shell expands it)")
+            targets.append(_unknown(cmd, ctx, f"{what} names a file Airlock cannot see"))
+            continue
+        if w.text:
+            found_targets = scripts.shell_script(w, cmd, ctx)
+            targets.extend(found_targets or [])
+    names = list(env) + [n for n in ctx.environ if n not in env]
+    for name in names:
+        if name.startswith("BASH_FUNC_"):
+            body = var(name) or Word("")
+            fn = name[len("BASH_FUNC_"):].rstrip("%") or "f"
+            # the function runs when the code calls it: walk it as called
+            targets.extend(_classify_source(Word(f"{fn} {body.text}\n{fn}", body.dynamic),
+                                            ctx, registry, f"{prog} imports function {fn}"))
+        elif name in _PROMPTS:
+            text = var(name) or Word("")
+            if name == "PROMPT_COMMAND" or "$(" in text.text or "`" in text.text:
+                source = text if name == "PROMPT_COMMAND" else Word(": " + text.text,
+                                                                     text.dynamic)
+                targets.extend(_classify_source(source, ctx, registry, f"{prog} {name}"))
+    return targets
 
 
 def _script(path: Word, cmd: SimpleCommand, ctx: ClassifyContext,
@@ -573,15 +574,271 @@ def _eval(cmd: SimpleCommand, ctx: ClassifyContext, registry: dict[str, Pack]) -
     return _classify_source(source, ctx, registry, "eval")
 
 
+# ---- commands carried by builtins: trap, coproc, hash, enable; xargs; make -f - ------------
+
+def _trap(cmd: SimpleCommand, ctx: ClassifyContext, registry: dict[str, Pack]
+          ) -> list[Target] | None:
+    """``trap 'ACTION' SIGNAL…``: the action runs when the signal comes — at the end
+    (``EXIT``) or at any point — with the values variables have then, which a later line
+    may have changed: they are unknown to it. ``trap -p``, ``trap - SIG`` and ``trap ''
+    SIG`` run nothing."""
+    args = cmd.args
+    if args and args[0].text == "--" and not args[0].dynamic:
+        args = args[1:]
+    if len(args) < 2 or (args[0].text.startswith("-") and not args[0].dynamic):
+        return [program_target(cmd, ctx, Risk.READ)]  # list, print or reset
+    action = args[0]
+    if not action.dynamic and not action.text.strip():
+        return [program_target(cmd, ctx, Risk.READ)]  # ignore the signals
+    run_ctx = ctx.at(ctx.cwd)
+    run_ctx.environ.clear()
+    return _classify_source(action, run_ctx, registry, "trap")
+
+
+def _coproc(cmd: SimpleCommand, ctx: ClassifyContext, registry: dict[str, Pack]
+            ) -> list[Target] | None:
+    """``coproc CMD ARGS``, ``coproc NAME { CMD; }``: the command runs in the
+    background. tree-sitter reads ``coproc`` as a command whose words follow it (the
+    rest of a ``{ …; }`` body comes as the next commands, already classified); a
+    ``coproc ( … )`` subshell is not handed over at all, so a bare ``coproc`` is held."""
+    rest = list(cmd.args)
+    if len(rest) >= 2 and rest[1].text in ("{", "(") and not rest[1].dynamic:
+        rest = rest[2:]  # coproc NAME { CMD
+    elif rest and rest[0].text in ("{", "(") and not rest[0].dynamic:
+        rest = rest[1:]
+    if not rest:
+        ctx.unparsed("coproc: the command it runs is not one Airlock can see")
+        return [_unknown(cmd, ctx, "coproc without a simple command")]
+    return _classify_program(cmd.with_argv(rest, "coproc"), ctx, registry)
+
+
+def _hash(cmd: SimpleCommand, ctx: ClassifyContext, registry: dict[str, Pack]
+          ) -> list[Target] | None:
+    """``hash -p /bin/rm ls``: from then on ``ls`` runs ``/bin/rm``, so every later
+    command is not what it says. Held unless the path names the same program."""
+    words = cmd.args
+    for i, w in enumerate(words):
+        if w.text.startswith("-") and "p" in w.text and not w.dynamic:
+            path = words[i + 1] if i + 1 < len(words) else None
+            names = [n for n in words[i + 2 :] if not n.text.startswith("-")]
+            if path is None or path.dynamic or any(n.dynamic for n in names) or any(
+                    os.path.basename(path.text) != n.text for n in names):
+                shown = path.shown if path is not None else "?"
+                ctx.unparsed(f"hash -p {shown} renames a program: later commands do not "
+                             "run what their name says")
+                return [_unknown(cmd, ctx, "hash -p binds a name to another program")]
+    return [program_target(cmd, ctx, Risk.READ)]
+
+
+def _enable(cmd: SimpleCommand, ctx: ClassifyContext, registry: dict[str, Pack]
+            ) -> list[Target] | None:
+    """``enable -f lib.so NAME`` loads code from a shared object as a builtin."""
+    if any((w.text.startswith("-") and "f" in w.text) or w.dynamic for w in cmd.args):
+        ctx.unparsed("enable -f loads a builtin from a shared object Airlock cannot read")
+        return [_unknown(cmd, ctx, "enable -f loads compiled code")]
+    return None
+
+
+_XARGS_VALUE = "aEILnPdsJRS"  # GNU and BSD short options that take a value
+_XARGS_OPTIONAL = "eil"  # GNU: -i[R], -e[EOF], -l[N]: a value only when attached
+_XARGS_LONG_VALUE = frozenset({"--arg-file", "--delimiter", "--max-args", "--max-procs",
+                               "--max-chars", "--process-slot-var"})
+MAX_XARGS_COMMANDS = 16
+
+
+def _xargs(cmd: SimpleCommand, ctx: ClassifyContext, registry: dict[str, Pack]
+           ) -> list[Target] | None:
+    targets: list[Target] = []
+    for inner in _xargs_commands(cmd, ctx):
+        targets.extend(_classify_program(inner, ctx, registry))
+    return targets
+
+
+def _xargs_commands(cmd: SimpleCommand, ctx: ClassifyContext) -> list[SimpleCommand]:
+    """The commands ``xargs`` runs: the template with its input appended, or put where
+    the replace string is (``-I R``, ``-i``, ``--replace``: one command per input line;
+    BSD ``-J R``: every input in place of the one argument ``R``). The input is stdin
+    when it is known (``echo / | xargs rm -rf``) or the ``-a FILE`` Airlock reads; split
+    by xargs' rules (quotes and backslashes, shlex's POSIX rules); what it cannot see or
+    split the same way (``-0``, ``-d``) is one unknown argument."""
+    args = cmd.args
+    replace: str | None = None
+    bsd_replace: str | None = None
+    delimited = False
+    arg_file: Word | None = None
+    i = 0
+    while i < len(args):
+        w = args[i]
+        t = w.text
+        if w.dynamic or not t.startswith("-") or t == "-":
+            break
+        if t == "--":
+            i += 1
+            break
+        nxt = args[i + 1] if i + 1 < len(args) else None
+        if t.startswith("--"):
+            name, eq, val = t.partition("=")
+            given = Word(val) if eq else nxt
+            if name in ("--null", "--delimiter"):
+                delimited = True
+            elif name == "--replace":
+                replace = val if eq else "{}"
+            elif name == "--arg-file":
+                arg_file = given
+            i += 2 if name in _XARGS_LONG_VALUE and not eq else 1
+            continue
+        step = 1
+        for j, ch in enumerate(t[1:], 1):
+            attached = t[j + 1 :]
+            if ch in _XARGS_VALUE:
+                given = Word(attached) if attached else nxt
+                step = 1 if attached else 2
+                val = given.text if given is not None else ""
+                if ch == "I":
+                    replace = val
+                elif ch == "J":
+                    bsd_replace = val
+                elif ch == "d":
+                    delimited = True
+                elif ch == "a":
+                    arg_file = given
+                break
+            if ch in _XARGS_OPTIONAL:
+                if ch == "i":
+                    replace = attached or "{}"
+                break
+            if ch == "0":
+                delimited = True
+        i += step
+    rest = args[i:] or [Word("echo")]
+    text: str | None = None
+    if arg_file is not None:
+        text = None if arg_file.dynamic else ctx.read_small_file(arg_file.text)
+    elif cmd.stdin is not None and not cmd.stdin_unknown:
+        text = cmd.stdin
+    known: list[str] | None = None
+    if text is not None and not delimited:
+        if replace:
+            known = [line.strip() for line in text.splitlines() if line.strip()]
+        else:
+            try:
+                known = shlex.split(text)
+            except ValueError:
+                known = None
+    if known is not None and not 0 < len(known) <= 64:
+        known = None
+    unknown = Word(DYNAMIC, dynamic=True)
+    argvs: list[list[Word]]
+    if replace:
+        if known is not None and len(known) <= MAX_XARGS_COMMANDS:
+            argvs = [[Word(w.text.replace(replace, value)) if replace in w.text else w
+                      for w in rest] for value in known]
+        else:
+            argvs = [[Word(w.text.replace(replace, DYNAMIC), True) if replace in w.text
+                      else w for w in rest]]
+    elif bsd_replace:
+        items = [Word(k, glob=any(c in "*?[" for c in k)) for k in known] \
+            if known is not None else [unknown]
+        argvs = [[x for w in rest for x in (items if w.text == bsd_replace else [w])]]
+    else:
+        argvs = [[*rest, *(Word(k, glob=any(c in "*?[" for c in k)) for k in known)]
+                 if known is not None else [*rest, unknown]]
+    out: list[SimpleCommand] = []
+    for argv in argvs:
+        inner = cmd.with_argv(argv, "xargs")
+        inner.stdin = None
+        inner.stdin_unknown = False
+        out.append(inner)
+    return out
+
+
+def _make_stdin(cmd: SimpleCommand, ctx: ClassifyContext, registry: dict[str, Pack]
+                ) -> list[Target] | None:
+    """``… | make -f -``: the makefile is stdin. Known text is read as a makefile would
+    be (``scripts.py``); stdin Airlock cannot see is held. Other make commands: None
+    (``scripts.py`` reads their makefiles)."""
+    args = cmd.args
+    reads_stdin = False
+    for i, w in enumerate(args):
+        t = w.text
+        nxt = args[i + 1].text if i + 1 < len(args) and not args[i + 1].dynamic else ""
+        if t in ("-f-", "--file=-", "--makefile=-") or (
+                nxt == "-" and (t in ("--file", "--makefile") or
+                                (t.startswith("-") and not t.startswith("--")
+                                 and t.endswith("f")))):
+            reads_stdin = True
+    if args and args[-1].text in ("-f", "--file", "--makefile") and cmd.stdin is not None:
+        # `make -f - <<EOF`: tree-sitter drops a `-` before `<<`; make itself would refuse
+        # a -f without a file, so this is the heredoc makefile
+        reads_stdin = True
+    if not reads_stdin:
+        return None
+    if cmd.stdin is None or cmd.stdin_unknown:
+        ctx.unparsed("make -f -: the makefile comes from stdin, which Airlock cannot see")
+        return [_unknown(cmd, ctx, "make reads a makefile from stdin")]
+    goals: list[str] = []
+    overrides: dict[str, str] = {}
+    skip = False
+    for w in args:
+        t = w.text
+        if skip:
+            skip = False
+            continue
+        if w.dynamic or t in ("-C", "--directory", "-I", "--include-dir", "-E") or \
+                t.startswith(("--eval", "--directory=", "-C")) or \
+                (t.startswith(("-f", "--file", "--makefile")) and t not in (
+                    "-f", "-f-", "--file", "--makefile", "--file=-", "--makefile=-")):
+            ctx.unparsed(f"make -f - with {w.shown}: Airlock reads a makefile from stdin "
+                         "only on its own")
+            return [_unknown(cmd, ctx, "make reads a makefile from stdin")]
+        if t in ("-f", "--file", "--makefile", "-o", "-W", "-l", "-j", "-O"):
+            skip = t not in ("-j", "-l", "-O")
+            continue
+        if t.startswith("-"):
+            continue
+        name, eq, value = t.partition("=")
+        if eq:
+            overrides[name] = value
+        else:
+            goals.append(t)
+    mk = scripts._Makefile(cmd, ctx, ctx.cwd, overrides)
+    mk._parse(cmd.stdin, "<stdin>")
+    if not mk.problem:
+        mk.run_shells()
+        for goal in goals or ([mk.default] if mk.default else []):
+            mk.follow(goal)
+    if mk.problem:
+        ctx.unparsed(mk.problem)
+        return [_unknown(cmd, ctx, mk.problem)]
+    return [*mk.targets, program_target(cmd, ctx, Risk.WRITE)]
+
+
+Carrier = Callable[[SimpleCommand, ClassifyContext, dict[str, Pack]], list[Target] | None]
+CARRIERS: dict[str, Carrier] = {
+    "trap": _trap,
+    "coproc": _coproc,
+    "hash": _hash,
+    "enable": _enable,
+    "xargs": _xargs,
+    "make": _make_stdin,
+    "gmake": _make_stdin,
+}
+
+
 _FIND_TESTS = frozenset({"-name", "-iname", "-path", "-ipath", "-regex", "-iregex", "-type",
                          "-mtime", "-mmin", "-atime", "-amin", "-ctime", "-cmin", "-newer",
                          "-size", "-user", "-group", "-perm", "-empty", "-wholename",
                          "-iwholename", "-links", "-inum", "-samefile", "-lname", "-ilname"})
-_FIND_VALUE = _FIND_TESTS - {"-empty"} | {"-maxdepth", "-mindepth", "-printf", "-fprint",
-                                         "-fprintf", "-fls", "-newerXY"}
+_FIND_VALUE = _FIND_TESTS - {"-empty"} | {"-maxdepth", "-mindepth", "-printf", "-newerXY",
+                                         "-regextype", "-context", "-used", "-uid", "-gid",
+                                         "-fstype", "-xtype"}
+_FIND_WRITES = {"-fprint": 1, "-fprint0": 1, "-fls": 1, "-fprintf": 2}  # FILE [FORMAT]
 
 
 def _find(cmd: SimpleCommand, ctx: ClassifyContext, registry: dict[str, Pack]) -> list[Target]:
+    """``find ROOT… EXPR``: ``-delete`` deletes the matches under every root; ``-exec``,
+    ``-execdir``, ``-ok`` run their command once per match (``{}`` is a match under each
+    root in turn); ``-fprint FILE`` writes FILE. Roots from ``-files0-from`` are unknown."""
     args = cmd.args
     roots: list[Word] = []
     i = 0
@@ -590,9 +847,11 @@ def _find(cmd: SimpleCommand, ctx: ClassifyContext, registry: dict[str, Pack]) -
     while i < len(args) and not (args[i].text.startswith(("-", "(", "!")) and not args[i].dynamic):
         roots.append(args[i])
         i += 1
+    expr = args[i:]
+    if any(w.text == "-files0-from" for w in expr):
+        roots = [Word(DYNAMIC, dynamic=True)]  # the roots are in a file
     if not roots:
         roots = [Word(".")]
-    expr = args[i:]
     filtered = any(w.text in _FIND_TESTS for w in expr)
     # what the matches are called: the -name test when there is one, else anything
     name_pattern = "*"
@@ -613,20 +872,26 @@ def _find(cmd: SimpleCommand, ctx: ClassifyContext, registry: dict[str, Pack]) -
                                             delete=True))
         elif t in ("-exec", "-execdir", "-ok", "-okdir"):
             k = j + 1
-            inner: list[Word] = []
+            template: list[Word] = []
             while k < len(expr) and expr[k].text not in (";", "+"):
-                w = expr[k]
-                if "{}" in w.text:
-                    # each found path lies under the root and matches the -name test
-                    root = roots[0]
-                    found = os.path.join(root.text, name_pattern)
-                    w = Word(w.text.replace("{}", found), root.dynamic, glob=True)
-                inner.append(w)
+                template.append(expr[k])
                 k += 1
-            if inner:
-                targets.extend(_classify_program(cmd.with_argv(inner, "find"), ctx, registry))
+            for root in roots if template else []:
+                # each found path lies under the root and matches the -name test
+                found = os.path.join(root.text, name_pattern)
+                inner = [Word(w.text.replace("{}", found), w.dynamic or root.dynamic,
+                              glob=True) if "{}" in w.text else w for w in template]
+                run = cmd.with_argv(inner, "find")
+                if t in ("-execdir", "-okdir"):
+                    run.cwd = UNKNOWN_CWD if root.dynamic else ctx.abspath(root.text)
+                targets.extend(_classify_program(run, ctx.at(run.cwd) if run.cwd else ctx,
+                                                 registry))
             j = k
-        elif t in _FIND_VALUE:
+        elif t in _FIND_WRITES and j + 1 < len(expr):
+            targets.extend(path_targets([expr[j + 1]], ctx, verb="fs.write", risk=Risk.WRITE,
+                                        tool="find", kind="file"))
+            j += _FIND_WRITES[t]
+        elif t in _FIND_VALUE or t == "-files0-from":
             j += 1
         j += 1
     if not targets:

@@ -8,7 +8,7 @@ classifies what it would run, as if the command had been typed:
 
 - shell text (scripts, recipe lines, package scripts) goes back to dispatch through the
   context (:meth:`ClassifyContext.classify_source`), one level deeper;
-- Python files go through the analysis ``python -c`` uses (:mod:`airlock.classify.inline`);
+- Python files go through the analysis ``python -c`` uses (:mod:`airlock.classify.code`);
 - Node files are searched for the APIs that delete files or start processes.
 
 Every file read is added to ``ctx.consumed``. What cannot be read — unreadable, not a
@@ -27,7 +27,8 @@ import shlex
 import textwrap
 
 from airlock.action import Risk, Target
-from airlock.classify import inline, limits
+from airlock.classify import limits
+from airlock.classify.code import SQL_WORDS, python_source
 from airlock.classify.command import ClassifyContext, SimpleCommand, Word
 from airlock.classify.targets import path_targets
 
@@ -171,7 +172,7 @@ def _file(path: Word, lang: str, cmd: SimpleCommand, ctx: ClassifyContext
 def _code(text: str, lang: str, name: str, cmd: SimpleCommand, ctx: ClassifyContext
           ) -> list[Target]:
     if lang == "python":
-        return inline._python(text, cmd, ctx)  # the analysis `python -c` uses
+        return python_source(text, cmd, ctx)  # the analysis `python -c` uses
     if lang == "node":
         return _node(text, name, cmd, ctx)
     found = ctx.classify_source(Word(text), f"script {name}")
@@ -263,7 +264,7 @@ def _node(text: str, name: str, cmd: SimpleCommand, ctx: ClassifyContext) -> lis
     if _NODE_EVAL.search(text):
         ctx.unparsed(f"{name} evaluates code Airlock cannot see")
         out.append(_held_target(cmd, f"{name} evaluates computed code"))
-    if inline.SQL_WORDS.search(text):
+    if SQL_WORDS.search(text):
         out.append(Target(kind="database", name="?", verb="sql.destructive",
                           risk=Risk.DESTRUCTIVE, tool=cmd.program, locator="unknown:",
                           detail=f"{name} carries destructive SQL", unresolved=True))
@@ -753,7 +754,12 @@ def _find_up(directory: str, names: tuple[str, ...], ctx: ClassifyContext, up: b
              ) -> str | None:
     """The first of ``names`` in ``directory`` (or, with ``up``, its parents), as the tool
     looks for it. The places looked at before it are consumed too: a file created there
-    later would be the one that runs."""
+    later would be the one that runs. From a directory Airlock cannot know (``cd "$X"``)
+    the file cannot be found: held."""
+    if "\x00" in directory:
+        ctx.unparsed(f"{' or '.join(names)}: Airlock cannot tell which directory it is "
+                     "looked up from")
+        return None
     d = directory
     for _ in range(64 if up else 1):
         for n in names:

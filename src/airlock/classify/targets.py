@@ -22,11 +22,20 @@ from __future__ import annotations
 import glob as globmod
 import itertools
 import os
+import stat
 from collections.abc import Sequence
+from functools import lru_cache
 
 from airlock.action import Risk, Target
-from airlock.classify.command import DYNAMIC, ClassifyContext, SimpleCommand, Word, expand_braces
-from airlock.paths import REGENERABLE, in_temp, is_critical, strictly_within
+from airlock.classify.command import (
+    DYNAMIC,
+    UNKNOWN_LINK,
+    ClassifyContext,
+    SimpleCommand,
+    Word,
+    expand_braces,
+)
+from airlock.paths import REGENERABLE, in_temp, is_critical, strictly_within, temp_roots, within
 
 _DEV_SINKS = frozenset(
     {
@@ -99,6 +108,8 @@ def delete_risk(
             return Risk.WRITE, "a generated directory in the workspace"
         if not recursive or (pattern and not broad and not fnmatch_any_dir(last)):
             return Risk.WRITE, "files in the workspace"
+        if not pattern and os.path.isfile(probe) and not os.path.islink(probe):
+            return Risk.WRITE, "a file in the workspace (-r changes nothing for a file)"
         if pattern:
             return Risk.DESTRUCTIVE, "recursive delete of a glob in the workspace"
         return Risk.DESTRUCTIVE, "recursive delete in the workspace"
@@ -118,6 +129,110 @@ def _critical_match(text: str, ctx: ClassifyContext, limit: int = 500) -> str | 
             if is_critical(os.path.normpath(m), home=ctx.home, workspace=ws):
                 return os.path.normpath(m)
     return None
+
+
+def _through_links(text: str, path: str, ctx: ClassifyContext, *, entered: bool
+                   ) -> tuple[str | None, bool, bool]:
+    """Where deleting ``text`` (its absolute form is ``path``) really lands: (the path a
+    symlink on the way leads to, or None when that is ``path`` itself; whether a link
+    leads somewhere unknown; whether ``text`` names a symlink itself, which is all that
+    goes). The last component is followed only when it is entered: a trailing slash or a
+    glob inside it (``rm -rf link`` removes the link, ``rm -rf link/`` and
+    ``rm -rf link/*`` what it points to)."""
+    if text == "~" or text.startswith("~/"):
+        text = ctx.home + text[1:]
+    full = path if entered else (text if os.path.isabs(text) else os.path.join(ctx.cwd, text))
+    follow_last = entered or text.endswith(("/", "/.", "/.."))
+    resolved = follow(full, ctx, last=follow_last)
+    if resolved is None:
+        return None, True, False
+    resolved = _canonical(resolved, ctx)
+    is_link = not follow_last and (resolved in ctx.links or os.path.islink(resolved))
+    moved = resolved != os.path.normpath(full) and resolved != path
+    return (resolved if moved else None), False, is_link
+
+
+def follow(path: str, ctx: ClassifyContext, *, last: bool = True) -> str | None:
+    """``path`` (absolute, as written: ``..`` is applied after the link before it) with
+    symlinks resolved: those the script made earlier (``ctx.links``) and, within the
+    action's budget, those on disk below the directory the agent works in (links above it
+    lead back under the same names: see :func:`_canonical`). ``last``: the final
+    component too. None: a link on the way leads somewhere Airlock cannot know, or links
+    loop."""
+    disk = ctx.link_budget[0] > 0
+    if disk:
+        ctx.link_budget[0] -= 1
+    elif not ctx.links:
+        return os.path.normpath(path)
+    trusted = ""
+    for root in (ctx.origin or ctx.cwd, ctx.home):
+        if root and "\x00" not in root and path.startswith(root.rstrip("/") + "/"):
+            trusted = root.rstrip("/")
+            break
+    resolved = "/"
+    if trusted and not any(trusted == k or trusted.startswith(k + "/") for k in ctx.links):
+        resolved, path = trusted, path[len(trusted):]  # nothing above it to follow
+    parts = [p for p in path.split("/") if p]
+    hops = 0
+    i = 0
+    while i < len(parts):
+        name = parts[i]
+        i += 1
+        if name == ".":
+            continue
+        if name == "..":
+            resolved = os.path.dirname(resolved)
+            continue
+        candidate = resolved + name if resolved == "/" else resolved + "/" + name
+        if i == len(parts) and not last:
+            resolved = candidate
+            break
+        target = ctx.links.get(candidate)
+        if target is None and disk and len(candidate) > len(trusted):
+            target, disk = _readlink(candidate, resolved)
+        if target is None:
+            resolved = candidate
+            continue
+        hops += 1
+        if target == UNKNOWN_LINK or hops > 40:
+            return None
+        parts = [p for p in target.split("/") if p] + parts[i:]
+        resolved = "/"
+        i = 0
+    return resolved
+
+
+def _readlink(candidate: str, parent: str) -> tuple[str | None, bool]:
+    """(where the symlink ``candidate`` points, whether to keep looking on disk: nothing
+    below a missing directory exists)."""
+    try:
+        st = os.lstat(candidate)
+    except OSError:
+        return None, False
+    if not stat.S_ISLNK(st.st_mode):
+        return None, True
+    try:
+        return os.path.join(parent, os.readlink(candidate)), True
+    except OSError:
+        return None, False
+
+
+@lru_cache(maxsize=64)
+def _real(root: str) -> str:
+    return os.path.realpath(root)
+
+
+def _canonical(resolved: str, ctx: ClassifyContext) -> str:
+    """A resolved path under the real location of the workspace, the home dir or a temp
+    dir, written under their usual names (a workspace under a symlinked /home is still
+    the workspace)."""
+    for root in (ctx.workspace(), ctx.home, ctx.origin or ctx.cwd, *temp_roots()):
+        if not root or root.startswith("\x00") or "\x00" in root:
+            continue
+        real = _real(root)
+        if real != root and within(resolved, real):
+            return root + resolved[len(real.rstrip("/")):]
+    return resolved
 
 
 def fnmatch_any_dir(pattern: str) -> bool:
@@ -159,6 +274,14 @@ def path_targets(
             if pattern and not unresolved:
                 last = w.text.rstrip("/").rsplit("/", 1)[-1] or "*"
         r, why = risk, ""
+        through: str | None = None  # where a symlink on the way leads
+        rec = recursive
+        if delete and path and "\x00" not in path:
+            through, lost, is_link = _through_links(
+                prefix if (unresolved or pattern) else w.text, path, ctx,
+                entered=pattern or unresolved)
+            unresolved = unresolved or lost
+            rec = recursive and not is_link  # `rm -rf link` removes the link only
         if delete:
             if unresolved and not path:
                 r, why = Risk.DESTRUCTIVE, "path comes from a variable or command output"
@@ -166,13 +289,21 @@ def path_targets(
                 r, why = delete_risk(
                     path,
                     ctx,
-                    recursive=recursive,
+                    recursive=rec,
                     pattern=pattern,
                     unresolved=unresolved and not in_temp(path),
                     last=last,
                 )
+                if through is not None:
+                    r2, why2 = delete_risk(through, ctx, recursive=rec,
+                                           pattern=pattern, unresolved=False, last=last)
+                    if r2 >= r:
+                        r, why = r2, f"through a symlink to {through}: {why2}"
+                    path = through
+                elif unresolved and not w.dynamic and not ctx.cwd_unknown:
+                    why = "through a symlink to somewhere Airlock cannot know"
                 r = max(r, risk)
-                if pattern and not unresolved and r < Risk.CATASTROPHIC and recursive:
+                if pattern and not unresolved and r < Risk.CATASTROPHIC and rec:
                     hit = _critical_match(w.text, ctx)
                     if hit:
                         r, why = Risk.CATASTROPHIC, f"the pattern matches {hit}"
@@ -246,6 +377,15 @@ def redirect_targets(cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
         path = ctx.abspath(w.text) if not w.dynamic else ""
         risk = Risk.WRITE
         why = "appends to a file" if not truncates else "writes a file"
+        if path and "\x00" not in path and (ctx.links or ctx.link_budget[0] > 0):
+            # a write goes through every symlink on the way, the last one too
+            real = follow(path, ctx, last=True)
+            if real is None:
+                w = Word(w.text, dynamic=True)
+                path = ""
+            elif (real := _canonical(real, ctx)) != path:
+                w, path = Word(real), real
+                why = f"writes through a symlink to {real}"
         if (
             truncates
             and path
