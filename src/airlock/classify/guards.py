@@ -141,6 +141,41 @@ def prints_secrets(cmd: SimpleCommand) -> str | None:
     return None
 
 
+_STDIN_LOGINS = frozenset({"docker", "podman", "nerdctl", "buildah", "skopeo", "helm",
+                           "oras", "crane", "regctl"})
+# whose registry each printer's credential is for: sent anywhere else it is exfiltrated
+_REGISTRIES = {"aws": (".amazonaws.com",), "gcloud": ("gcr.io", ".pkg.dev"),
+               "gh": ("ghcr.io",), "az": (".azurecr.io",)}
+
+
+def _into_login(printer: str, argv: tuple[str, ...] | None) -> bool:
+    """``aws ecr get-login-password | docker login --password-stdin ….amazonaws.com``:
+    the credential goes straight into a login to its own provider's registry, never onto
+    the agent's screen."""
+    suffixes = _REGISTRIES.get(printer)
+    if not argv or not suffixes:
+        return False
+    words = list(argv)
+    if os.path.basename(words[0]) == "sudo":
+        words = words[1:]
+    if not words or os.path.basename(words[0]) not in _STDIN_LOGINS:
+        return False
+    rest = words[1:]
+    if "login" not in rest or "--password-stdin" not in rest:
+        return False
+    servers, i = [], rest.index("login") + 1
+    while i < len(rest):
+        w = rest[i]
+        if w in ("-u", "--username", "-p", "--password", "--cert-file", "--key-file",
+                 "--ca-file", "--authfile", "--registry-config"):
+            i += 2
+            continue
+        if not w.startswith("-"):
+            servers.append(w.split("://", 1)[-1].split("/", 1)[0].lower())
+        i += 1
+    return len(servers) == 1 and servers[0].endswith(suffixes)
+
+
 def _in_order(seq: tuple[str, ...], words: list[str]) -> bool:
     n = len(seq)
     return any(tuple(words[i : i + n]) == seq for i in range(len(words) - n + 1))
@@ -200,11 +235,13 @@ def airlock_data_dirs(ctx: ClassifyContext) -> list[str]:
 def _check_data_dir_reads(cmd: SimpleCommand, ctx: ClassifyContext) -> None:
     words = [w for w in cmd.args if not w.dynamic]
     words += [r.target for r in cmd.redirects if r.target is not None and r.op == "<"]
-    dirs = airlock_data_dirs(ctx)
+    dirs: list[str] | None = None  # found only when a word looks like a path
     for w in words:
         text = w.text.split("=", 1)[1] if w.text.startswith("-") and "=" in w.text else w.text
         if "/" not in text and not text.startswith("."):
             continue
+        if dirs is None:
+            dirs = airlock_data_dirs(ctx)
         path = ctx.abspath(text.lstrip("@"))
         for d in dirs:
             if within(path, d):
@@ -236,6 +273,19 @@ def check_targets(targets: list[Target], ctx: ClassifyContext) -> None:
             if touches_guard(path, ctx, subtree=subtree):
                 ctx.flag("guard-tamper", f"{t.verb} on {t.name}: Airlock's own configuration "
                          "or an agent tool's hook settings")
+            elif t.verb not in _DELETES and GIT_PLANTS.search(path):
+                # git runs what a repository's config and hooks name, at its next command
+                t.risk = max(t.risk, Risk.DESTRUCTIVE)
+                t.detail = "plants code that git runs (a hook, or a command in its config)"
+                ctx.unparsed(f"{t.verb} on {t.name}: git runs the hooks and config commands "
+                             "a repository holds, and Airlock cannot see what they will be")
+
+
+# A repository's config and hooks (also a submodule's or a worktree's): writing them
+# plants commands git runs later (core.fsmonitor, core.pager, alias.x=!…, hooks/*).
+GIT_PLANTS = re.compile(r"(?:^|/)\.git(?:/(?:modules|worktrees)/[^/]+)*"
+                        r"(?:/config(?:\.worktree)?$|/hooks(?:/|$)|/?$)")
+_DELETES = frozenset({"fs.delete", "fs.trash", "fs.shred"})
 
 
 def check_reads(cmd: SimpleCommand, ctx: ClassifyContext) -> None:
@@ -313,7 +363,7 @@ def _check_reads_one(cmd: SimpleCommand, ctx: ClassifyContext, extra: tuple[str,
         _check_glob(w, ctx, extra)
     _check_data_dir_reads(cmd, ctx)
     printed = prints_secrets(cmd)
-    if printed:
+    if printed and not _into_login(cmd.program, cmd.stdout_into):
         ctx.flag("secret-read", printed)
     _check_search(cmd, ctx, extra)
     _check_git_show(cmd, ctx, extra)

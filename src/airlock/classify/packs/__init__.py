@@ -32,6 +32,8 @@ from airlock.classify.packs import (
     migrations,
     powershell,
     railway,
+    runners,
+    streams,
     terraform,
 )
 from airlock.classify.packs.base import Pack, PackError, Rule, rule, rule_from_config
@@ -43,7 +45,7 @@ def builtin_packs() -> list[Pack]:
     for module in (airlock_self, filesystem, git, databases, http_clients, railway, aws, gcloud,
                    azure, kubernetes, terraform, containers, cloud_paas, forges,
                    hashicorp, backups, datastores, migrations,
-                   iac, edge, hostops, powershell, archives):
+                   iac, edge, hostops, powershell, archives, runners, streams):
         packs.extend(module.PACKS)
     return packs
 
