@@ -227,9 +227,13 @@ def test_curl_dynamic_word_in_option_position_raises():
 def test_wget_defaults():
     r = request_from_wget(W("-q", "https://x.io/install.sh"))
     assert (r.method, r.url, r.body) == ("GET", "https://x.io/install.sh", None)
-    assert [w.text for w in r.outputs] == ["install.sh"]
-    assert [w.text for w in request_from_wget(W("https://x.io/")).outputs] == ["index.html"]
+    # wget keeps an existing file and saves the download as install.sh.1: an addition
+    assert ([w.text for w in r.additions], r.outputs) == (["install.sh"], [])
+    assert [w.text for w in request_from_wget(W("https://x.io/")).additions] == ["index.html"]
     assert request_from_wget(W("-qO-", "https://x.io/a")).outputs == []
+    assert request_from_wget(W("-qO-", "https://x.io/a")).additions == []
+    # -N downloads over the existing file
+    assert [w.text for w in request_from_wget(W("-N", "https://x.io/a")).outputs] == ["a"]
 
 
 @pytest.mark.parametrize(

@@ -209,3 +209,99 @@ def test_user_rules_come_first(tmp_path):
     assert t.verb == "curl.internal"
     (t,) = custom.classify(cmd("curl", "-X", "DELETE", "https://other.io/x"), ctx)
     assert t.verb == "http.delete"
+
+
+# ---- the files a client writes ---------------------------------------------------------------
+
+
+def run_at(c: SimpleCommand, cwd, home: str = "/nonexistent"):
+    """Classify where ``cwd`` is (not a temp dir), with a home elsewhere."""
+    ctx = ClassifyContext(cwd=str(cwd), home=home, registry=REGISTRY)
+    return BY_PROGRAM[c.program].classify(c, ctx)
+
+
+def written(targets):
+    return [(t.name, t.risk, t.detail) for t in targets if t.verb == "fs.write"]
+
+
+REPLACED = "replaces an existing file outside the workspace"
+
+
+@pytest.mark.parametrize("argv", [
+    ("curl", "-o", "{f}", "https://example.com/x"),
+    ("curl", "--output", "{f}", "https://example.com/x"),
+    ("curl", "-D", "{f}", "https://example.com/x"),
+    ("curl", "--dump-header", "{f}", "https://example.com/x"),
+    ("curl", "-c", "{f}", "https://example.com/x"),
+    ("curl", "--trace-ascii", "{f}", "https://example.com/x"),
+    ("curl", "--stderr", "{f}", "https://example.com/x"),
+    ("curl", "--libcurl", "{f}", "https://example.com/x"),
+    ("curl", "--etag-save", "{f}", "https://example.com/x"),
+    ("curl", "-w", "%output{{{f}}}%{{http_code}}", "https://example.com/x"),
+    ("wget", "-O", "{f}", "https://example.com/x"),
+    ("wget", "--output-document={f}", "https://example.com/x"),
+    ("wget", "-o", "{f}", "https://example.com/x"),
+    ("wget", "--save-cookies", "{f}", "https://example.com/x"),
+    ("http", "-o", "{f}", "https://example.com/x"),
+    ("http", "--download", "--output", "{f}", "https://example.com/x"),
+])
+def test_replacing_an_existing_file_outside_the_workspace_is_destructive(argv, workspace):
+    outside = workspace.parent / "srv"
+    outside.mkdir(exist_ok=True)
+    existing = outside / "config.yml"
+    existing.write_text("live: true\n")
+    c = cmd(*(a.format(f=existing) for a in argv))
+    [(name, risk, detail)] = [w for w in written(run_at(c, workspace)) if "config" in w[0]]
+    assert (name, risk, detail) == (str(existing), Risk.DESTRUCTIVE, REPLACED)
+    # the same file not there yet: a write
+    fresh = outside / "new.yml"
+    c = cmd(*(a.format(f=fresh) for a in argv))
+    [(_, risk, _)] = [w for w in written(run_at(c, workspace)) if "new.yml" in w[0]]
+    assert risk == Risk.WRITE
+
+
+@pytest.mark.parametrize("argv", [
+    ("curl", "--no-clobber", "-o", "{f}", "https://example.com/x"),
+    ("curl", "-w", "%output{{>>{f}}}%{{http_code}}", "https://example.com/x"),
+    ("wget", "-a", "{f}", "https://example.com/x"),
+])
+def test_appending_or_keeping_an_existing_file_is_a_write(argv, workspace):
+    outside = workspace.parent / "srv"
+    outside.mkdir(exist_ok=True)
+    existing = outside / "keep.log"
+    existing.write_text("old\n")
+    c = cmd(*(a.format(f=existing) for a in argv))
+    [(_, risk, _)] = [w for w in written(run_at(c, workspace)) if "keep.log" in w[0]]
+    assert risk == Risk.WRITE
+
+
+def test_downloads_into_the_workspace_are_writes(workspace):
+    (workspace / "tool.tgz").write_text("old")
+    for argv in (("curl", "-O", "https://example.com/tool.tgz"),
+                 ("curl", "-o", "tool.tgz", "https://example.com/tool.tgz"),
+                 ("wget", "https://example.com/tool.tgz"),
+                 ("wget", "-r", "https://example.com/"),
+                 ("http", "--download", "https://example.com/tool.tgz")):
+        ws = written(run_at(cmd(*argv), workspace))
+        assert ws and all(r == Risk.WRITE for _, r, _ in ws), (argv, ws)
+
+
+def test_downloads_over_system_files_are_held_wherever_the_home_is(workspace):
+    for argv in (("curl", "-o", "/etc/hosts", "https://x.io/h"),
+                 ("wget", "-r", "-P", "/etc", "https://x.io/")):
+        ws = written(run_at(cmd(*argv), workspace, home="/root"))
+        assert [r for _, r, _ in ws] == [Risk.DESTRUCTIVE], argv
+
+
+def test_stdout_and_dev_null_are_not_files(workspace):
+    for argv in (("curl", "-o", "-", "https://x.io/"), ("curl", "-o", "/dev/null", "https://x.io/"),
+                 ("curl", "-D", "-", "https://x.io/"), ("curl", "--trace", "%", "https://x.io/"),
+                 ("wget", "-qO-", "https://x.io/")):
+        assert written(run_at(cmd(*argv), workspace)) == [], argv
+
+
+def test_sql_through_an_api_is_rated_by_the_client_packs(tmp_path):
+    c = cmd("curl", "https://api.cloudflare.com/client/v4/accounts/a/d1/database/d/query",
+            "--json", '{"sql": "DROP TABLE users"}')
+    [t] = run(c, tmp_path)[0]
+    assert (t.verb, t.locator) == ("sql.drop_table", "cloudflare:d1:d")

@@ -10,7 +10,10 @@
   field, or ``?query=`` on a GraphQL endpoint) by its root fields, see
   :mod:`airlock.classify.graphql`;
 - APIs known by host are handed to the pack that declares the host in its ``hosts``
-  (Railway's backboard → ``railway``), found in the registry on the context.
+  (Railway's backboard → ``railway``), found in the registry on the context;
+- services that run the SQL they are sent (Supabase, Cloudflare D1, Hasura, Neon,
+  libSQL/Turso, PlanetScale…) by that SQL, read by :mod:`airlock.classify.sql`; a field
+  named for SQL in any other API's body counts when that SQL destroys.
 
 What cannot be rebuilt raises :class:`HttpParseError`; what cannot be read (a body in a file
 we cannot see, on stdin from a pipe) is ``body_unknown``, and a GraphQL endpoint with an
@@ -19,7 +22,9 @@ unknown body is held (``ctx.unparsed``).
 Where each part lives: the request model and what the clients' readers share in
 :mod:`.request`; one module per client (:mod:`.curl`, :mod:`.wget`, :mod:`.httpie`) and
 :mod:`.raw` for a request given as text; :mod:`.classify` rates a request, with
-:mod:`.rest` (by method) and :mod:`.graphql_body` (GraphQL carried in a request).
+:mod:`.rest` (by method), :mod:`.graphql_body` (GraphQL carried in a request) and
+:mod:`.sql_apis` (the table of services that run SQL), whose readers are
+:mod:`.postgrest`, :mod:`.hasura` and :mod:`.libsql`, sharing :mod:`.sql_run`.
 """
 
 from airlock.classify.http.classify import classify_request, provider_for

@@ -1,5 +1,6 @@
-"""One HTTP request → its targets: GraphQL by root fields, REST by method, and APIs known
-by host handed to the pack that declares the host (Railway's backboard → ``railway``)."""
+"""One HTTP request → its targets: GraphQL by root fields, REST by method, APIs known by
+host handed to the pack that declares the host (Railway's backboard → ``railway``), and
+services that run SQL they are sent classified by that SQL (:mod:`.sql_apis`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from airlock.classify.graphql import (
     parse_operations,
 )
 from airlock.classify.http.graphql_body import GraphQLBody, graphql_in, is_graphql_endpoint
-from airlock.classify.http.request import HttpRequest, split_url
+from airlock.classify.http.request import HttpRequest, Url, split_url
 from airlock.classify.http.rest import (
     is_real_output,
     other_scheme_target,
@@ -24,6 +25,7 @@ from airlock.classify.http.rest import (
     rest_target,
     unparsable_target,
 )
+from airlock.classify.http.sql_apis import classify_sql_api, sql_in_fields
 
 
 class ApiPack(Protocol):
@@ -51,7 +53,8 @@ def provider_for(host: str, ctx: ClassifyContext) -> ApiPack | None:
 
 def classify_request(req: HttpRequest, ctx: ClassifyContext, *, tool: str) -> list[Target]:
     """The targets of one HTTP request: its URL (REST) or its GraphQL root fields."""
-    targets = [output_target(w, ctx, tool) for w in req.outputs if is_real_output(w)]
+    targets = [output_target(w, ctx, tool) for w in (*req.outputs, *req.additions)
+               if is_real_output(w)]
     parts = split_url(req.url)
     if parts is None or (not parts.host and parts.scheme != "file"):
         ctx.unparsed(f"{tool}: cannot parse URL {req.url.replace(DYNAMIC, '$?')!r}")
@@ -68,6 +71,14 @@ def classify_request(req: HttpRequest, ctx: ClassifyContext, *, tool: str) -> li
         if named is not None and named.host and named.host != parts.host:
             parts = dataclasses.replace(parts, host=named.host, port=named.port or parts.port)
     provider = provider_for(parts.host, ctx)
+    if provider is None:
+        # a service that runs SQL it is sent (Supabase, D1, Hasura, Neon, libSQL…): the
+        # SQL decides (sql_apis.py)
+        sql = classify_sql_api(req, parts, method, ctx, tool)
+        if sql is not None:
+            targets.extend(sql)
+            targets.extend(_rerouted(req, parts, method, tool))
+            return targets
     endpoint = provider is not None or is_graphql_endpoint(req.url)
     gql = graphql_in(req, parts, endpoint, method)
     if gql.kind == "ops":
@@ -100,8 +111,17 @@ def classify_request(req: HttpRequest, ctx: ClassifyContext, *, tool: str) -> li
         )
         return targets
     targets.append(rest_target(req, parts, method, tool))
-    # curl --connect-to / --resolve: the connection goes elsewhere than the URL says;
-    # that destination is judged too (an address Airlock cannot read is unknown)
+    if not endpoint:
+        # destructive SQL in a field named for SQL, sent to any other API
+        targets.extend(sql_in_fields(req, parts, ctx, tool))
+    targets.extend(_rerouted(req, parts, method, tool))
+    return targets
+
+
+def _rerouted(req: HttpRequest, parts: Url, method: str, tool: str) -> list[Target]:
+    """curl --connect-to / --resolve: the connection goes elsewhere than the URL says;
+    that destination is judged too (an address Airlock cannot read is unknown)."""
+    out: list[Target] = []
     for where in dict.fromkeys(req.reroutes):
         if where == parts.host or not where:
             continue
@@ -110,5 +130,5 @@ def classify_request(req: HttpRequest, ctx: ClassifyContext, *, tool: str) -> li
         target.detail = (target.detail + "; " if target.detail else "") + (
             f"the connection is sent to {rerouted.host} instead of {parts.host}")
         target.unresolved = target.unresolved or DYNAMIC in where
-        targets.append(target)
-    return targets
+        out.append(target)
+    return out

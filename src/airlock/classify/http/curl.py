@@ -23,6 +23,7 @@ from airlock.classify.http.request import (
     scan_options,
     split_url,
     with_query,
+    word_like,
 )
 
 _CURL_VALUES = """
@@ -87,6 +88,11 @@ _CURL = OptionSpec(
     abbrev=False,
 )
 _CURL_DATA = ("--data", "--data-ascii", "--data-binary", "--data-raw", "--data-urlencode", "--json")
+# options naming a local file curl writes (truncating it first) besides the download
+_CURL_WRITES = frozenset({"--dump-header", "--cookie-jar", "--trace", "--trace-ascii",
+                          "--stderr", "--libcurl", "--etag-save", "--hsts", "--alt-svc"})
+# -w '%output{file}' (curl 8.3+) sends the rest of the write-out to a file; {>>file} appends
+_WRITE_OUT_FILE = re.compile(r"%output\{(>>)?([^}]*)\}")
 
 
 def request_from_curl(
@@ -135,7 +141,9 @@ def _curl_group(
 ) -> list[HttpRequest]:
     urls: list[Word] = []
     method_word: Word | None = None
-    head = get = remote_name = False
+    head = get = remote_name = no_clobber = False
+    written: list[Word] = []  # -D, -c, --trace…: files written besides the download
+    appended: list[Word] = []
     data: list[tuple[str, Word]] = []
     forms: list[tuple[str, Word]] = []
     upload: Word | None = None
@@ -157,6 +165,8 @@ def _curl_group(
                 get = True
             elif name in ("--remote-name", "--remote-name-all"):
                 remote_name = True
+            elif name in ("--no-clobber", "--clobber"):
+                no_clobber = name == "--no-clobber"
             continue
         text = value.text
         if name == "--config":
@@ -189,6 +199,11 @@ def _curl_group(
             output_dir = text
         elif name == "--quote":
             commands.append(text)
+        elif name in _CURL_WRITES:
+            written.append(value)
+        elif name == "--write-out":
+            for m in _WRITE_OUT_FILE.finditer(text):
+                (appended if m.group(1) else written).append(word_like(m.group(2), value))
         elif name == "--connect-to":  # HOST1:PORT1:HOST2:PORT2 → goes to HOST2
             reroutes.append(_reroute(text, 2))
         elif name == "--resolve":  # [+]HOST:PORT:ADDR[,ADDR]… → goes to ADDR
@@ -256,6 +271,12 @@ def _curl_group(
             if base:
                 saved = Word(marked_dynamic(base), dynamic=SENTINEL in base)
                 outs.append(in_dir(saved, output_dir))
+        # --no-clobber: an existing file is kept, the download takes a name.1
+        adds = outs if no_clobber else []
+        outs = [] if no_clobber else outs
+        if i == 0:  # headers, cookies, traces: one file for the whole group
+            outs = outs + written
+            adds = adds + appended
         reqs.append(
             HttpRequest(
                 method=method,
@@ -266,6 +287,7 @@ def _curl_group(
                 body_source=", ".join(sources) or ("argument" if body is not None else ""),
                 form=form,
                 outputs=outs,
+                additions=adds,
                 commands=list(commands),
                 reroutes=list(reroutes),
             )

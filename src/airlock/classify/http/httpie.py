@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
 from typing import Any
 from urllib.parse import quote_plus
@@ -24,6 +25,7 @@ from airlock.classify.http.request import (
     quote_keep_dynamic,
     read_body_file,
     scan_options,
+    split_url,
     with_query,
     word_like,
 )
@@ -217,6 +219,13 @@ def request_from_httpie(
     if method is None:
         method = "POST" if (body is not None or body_unknown) else "GET"
     outputs = [v for v in opts.get("--output", []) if v is not None]
+    additions: list[Word] = []
+    if "--download" in opts and not outputs:
+        # saved under a name from the URL (or the server); an existing file is kept and
+        # the download takes a fresh name (name-1)
+        parts = split_url(url)
+        base = (os.path.basename(parts.path) if parts else "") or "index.html"
+        additions.append(Word(marked_dynamic(base), dynamic=SENTINEL in base))
     return HttpRequest(
         method=method,
         url=with_query(url, queries),
@@ -226,6 +235,7 @@ def request_from_httpie(
         body_source=", ".join(sources) or ("argument" if body is not None else ""),
         form=form,
         outputs=outputs,
+        additions=additions,
     )
 
 

@@ -41,7 +41,10 @@ class HttpRequest:
     body_unknown: bool = False  # (part of) the body comes from somewhere we cannot see
     body_source: str = ""  # where the body comes from: "file q.json", "stdin", "argument"
     form: list[tuple[str, str]] | None = None  # multipart / urlencoded form fields, if a form
-    outputs: list[Word] = field(default_factory=list)  # local files the client writes
+    outputs: list[Word] = field(default_factory=list)  # local files it writes, replacing them
+    # local files it writes without replacing what they hold: appends, and downloads that
+    # take a fresh name rather than overwrite (wget's file.1, curl --no-clobber)
+    additions: list[Word] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)  # curl -Q: FTP/SFTP commands
     # where the connection really goes instead of the URL's host (curl --connect-to,
     # --resolve): host names or addresses, DYNAMIC when unknown

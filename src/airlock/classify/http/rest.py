@@ -100,7 +100,8 @@ def other_scheme_target(req: HttpRequest, parts: Url, tool: str) -> Target:
 
 
 def is_real_output(w: Word) -> bool:
-    return w.text not in ("-", "/dev/null", "/dev/stdout", "/dev/stderr", "")
+    """A file, not stdout/stderr: ``-``, ``%`` (curl --trace's stderr), /dev/null…"""
+    return w.text not in ("-", "%", "/dev/null", "/dev/stdout", "/dev/stderr", "")
 
 
 def output_target(w: Word, ctx: ClassifyContext, tool: str) -> Target:

@@ -116,10 +116,11 @@ def requests_from_wget(
     method_word: Word | None = None
     body_word: Word | None = None
     body_file: Word | None = None
-    post = spider = recursive = False
+    post = spider = recursive = timestamping = False
     headers: list[tuple[str, str]] = []
     user = password = ""
-    outputs: list[Word] = []
+    outputs: list[Word] = []  # -o log, --save-cookies…: rewritten
+    appended: list[Word] = []  # -a log: appended to
     output_document: Word | None = None
     prefix: str | None = None
     for name, value in expanded:
@@ -132,6 +133,9 @@ def requests_from_wget(
                 spider = True
             elif name in ("--recursive", "--mirror"):
                 recursive = True
+                timestamping = timestamping or name == "--mirror"  # -m is -r -N -l inf
+            elif name == "--timestamping":
+                timestamping = True
             continue
         text = value.text
         if name == "--input-file":
@@ -154,8 +158,10 @@ def requests_from_wget(
             password = text
         elif name == "--output-document":
             output_document = value
-        elif name in ("--output-file", "--append-output"):
+        elif name in ("--output-file", "--save-cookies", "--rejected-log", "--hsts-file"):
             outputs.append(value)
+        elif name == "--append-output":
+            appended.append(value)
         elif name == "--directory-prefix":
             prefix = text
         elif name == "--user-agent":
@@ -197,16 +203,25 @@ def requests_from_wget(
         headers.append(("Content-Type", "application/x-www-form-urlencoded"))
 
     reqs: list[HttpRequest] = []
-    for w in urls:
+    for i, w in enumerate(urls):
         url = check_url(w, "wget")
-        outs = list(outputs)
+        outs = list(outputs) if i == 0 else []
+        adds = list(appended) if i == 0 else []
         if output_document is not None:
             if is_real_output(output_document):
-                outs.append(output_document)
+                outs.append(output_document)  # -O truncates the file first
+        elif recursive and not spider:
+            # the tree is saved under PREFIX/HOST/ (the prefix is the working directory by
+            # default); files already there are downloaded again over themselves
+            parts = split_url(url)
+            host = (parts.host if parts else "") or "index.html"
+            outs.append(in_dir(Word(marked_dynamic(host), dynamic=SENTINEL in host), prefix))
         elif not spider and not recursive:
             parts = split_url(url)
             base = (os.path.basename(parts.path) if parts else "") or "index.html"
-            outs.append(in_dir(Word(marked_dynamic(base), dynamic=SENTINEL in base), prefix))
+            saved = in_dir(Word(marked_dynamic(base), dynamic=SENTINEL in base), prefix)
+            # an existing file is kept (the download is saved as name.1) unless -N
+            (outs if timestamping else adds).append(saved)
         reqs.append(
             HttpRequest(
                 method=method,
@@ -216,6 +231,7 @@ def requests_from_wget(
                 body_unknown=body_unknown,
                 body_source=source,
                 outputs=outs,
+                additions=adds,
             )
         )
     return reqs

@@ -5,11 +5,20 @@ rules by location are in :mod:`airlock.classify.targets`, which builds the path 
 every part of the classifier shares (redirections of every command among them).
 
 An option we cannot read (``rm $F /``) counts as ``-rf``.
+
+Emptying a file is deleting what it held, whether or not the file exists on this machine
+as Airlock looks: ``: > f``, a bare ``> f``, ``true > f``, ``cat /dev/null > f``,
+``cp /dev/null f``, ``install /dev/null f`` and ``tee f < /dev/null`` are rated like
+``truncate -s 0 f`` (routine in the workspace, destructive outside it). Programs that only
+read, except for an option or an argument naming a file they write (``sort -o``,
+``shuf -o``, ``uniq IN OUT``, ``xxd IN OUT``, ``tree -o``, ``sponge``), write that file:
+replacing an existing one outside the workspace is destructive (:data:`WRITES_TO`).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 from airlock.action import Risk, Target
 from airlock.classify.command import (
@@ -205,6 +214,15 @@ class CopyMovePack(Pack):
             takes = set(RSYNC_TAKES_VALUE)  # rsync's -t, -o, -g, -s… take no value
         positionals, options = split_options(cmd.args, takes)
         ws = ctx.workspace()
+        if prog in ("cp", "install") and len(positionals) >= 2 and not (
+                options.get("-t") or options.get("--target-directory")) and all(
+                w.text in _EMPTY_SOURCES for w in positionals[:-1]):
+            # cp /dev/null f: empties f, like truncate -s 0
+            return path_targets(positionals[-1:], ctx, verb="fs.truncate", risk=Risk.WRITE,
+                                tool=prog, delete=True)
+        if prog == "tee" and _reads_nothing(cmd) and positionals:
+            return path_targets(positionals, ctx, verb="fs.truncate", risk=Risk.WRITE,
+                                tool=prog, delete=True)
         if prog in ("touch", "mkdir", "tee", "ln", "install"):
             files = positionals
             if prog == "ln":
@@ -279,6 +297,108 @@ class CopyMovePack(Pack):
         return out or [program_target(cmd, ctx, Risk.WRITE)]
 
 
+_EMPTY_SOURCES = frozenset({"/dev/null"})
+_TRUNCATING = frozenset({">", ">|", "&>"})
+
+
+def _truncations(cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
+    """The files a command's output redirections empty, rated like ``truncate -s 0``:
+    for a command that writes nothing (``:``, ``true``, ``cat /dev/null``)."""
+    words = [r.target for r in cmd.redirects
+             if r.op in _TRUNCATING and r.target is not None and not r.target.dynamic]
+    out = path_targets(words, ctx, verb="fs.truncate", risk=Risk.WRITE, tool=cmd.program,
+                       delete=True)
+    for t in out:
+        t.detail = t.detail or "empties the file"
+    return out
+
+
+def _reads_nothing(cmd: SimpleCommand) -> bool:
+    """stdin is /dev/null (``tee f < /dev/null``)."""
+    return any(r.op == "<" and r.target is not None and r.target.text in _EMPTY_SOURCES
+               for r in cmd.redirects)
+
+
+class NoOutputPack(Pack):
+    """``:``, ``true`` (and a bare ``> f``, which the shell parser hands over as ``:``):
+    they write nothing, so an output redirection only empties its file."""
+
+    def classify(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
+        return [program_target(cmd, ctx, Risk.READ), *_truncations(cmd, ctx)]
+
+
+class CatPack(Pack):
+    """``cat``: a read, except that ``cat /dev/null > f`` empties ``f``."""
+
+    def classify(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
+        positionals, _ = split_options(cmd.args)
+        empty = (all(w.text in _EMPTY_SOURCES for w in positionals) if positionals
+                 else _reads_nothing(cmd))
+        out = [program_target(cmd, ctx, Risk.READ)]
+        return out + _truncations(cmd, ctx) if empty else out
+
+
+@dataclass(frozen=True)
+class WriterSpec:
+    """A program that only reads, except for where it writes: an output option, or the
+    positional argument at ``positional`` (uniq IN OUT)."""
+
+    takes: frozenset[str]  # options that take a value
+    outputs: tuple[str, ...] = ()  # options naming the output file
+    positional: int | None = None  # index of the positional naming the output file
+    runs: tuple[str, ...] = ()  # options naming a program it runs (sort --compress-program)
+    appends: tuple[str, ...] = ()  # flags that make it append instead of replace
+
+
+WRITES_TO: dict[str, WriterSpec] = {
+    "sort": WriterSpec(
+        takes=frozenset({"-k", "--key", "-t", "--field-separator", "-o", "--output", "-S",
+                         "--buffer-size", "-T", "--temporary-directory", "--batch-size",
+                         "--compress-program", "--files0-from", "--parallel",
+                         "--random-source", "--sort"}),
+        outputs=("-o", "--output"), runs=("--compress-program",)),
+    "shuf": WriterSpec(
+        takes=frozenset({"-n", "--head-count", "-o", "--output", "-i", "--input-range",
+                         "--random-source"}),
+        outputs=("-o", "--output")),
+    "uniq": WriterSpec(
+        takes=frozenset({"-f", "--skip-fields", "-s", "--skip-chars", "-w",
+                         "--check-chars"}),
+        positional=1),
+    "xxd": WriterSpec(takes=frozenset({"-c", "-g", "-l", "-n", "-o", "-s", "-R", "-cols",
+                                       "-groupsize", "-len", "-name", "-seek"}),
+                      positional=1),
+    "tree": WriterSpec(
+        takes=frozenset({"-L", "-P", "-I", "-o", "-H", "-T", "--filelimit", "--timefmt",
+                         "--charset", "--sort", "--fromfile", "--infofile", "--gitfile"}),
+        outputs=("-o",)),
+    "sponge": WriterSpec(takes=frozenset(), positional=0, appends=("-a",)),
+}
+
+
+class WriterPack(Pack):
+    """Programs in :data:`WRITES_TO`: a read, plus the file they write."""
+
+    def classify(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
+        spec = WRITES_TO[cmd.program]
+        positionals, options = split_options(cmd.args, spec.takes)
+        written = [w for o in spec.outputs for w in options.get(o, []) if w is not None]
+        if spec.positional is not None and len(positionals) > spec.positional:
+            written.append(positionals[spec.positional])
+        out = [program_target(cmd, ctx, Risk.READ)]
+        found = path_targets(written, ctx, verb="fs.write", risk=Risk.WRITE, tool=cmd.program)
+        if not any(a in options for a in spec.appends):
+            replacing(found, ctx)
+        for t in found:
+            t.detail = t.detail or f"{cmd.program} writes its output here"
+        out.extend(found)
+        for o in spec.runs:
+            for w in options.get(o, []):
+                if w is not None:  # the program it runs, as a command of its own
+                    out.extend(ctx.classify_command(SimpleCommand(argv=[w])))
+        return out
+
+
 PACKS: list[Pack] = [
     RemovePack(
         name="rm",
@@ -317,6 +437,12 @@ PACKS: list[Pack] = [
         programs=("mv", "cp", "rsync", "install", "ln", "tee", "truncate", "touch", "mkdir"),
         kind="file",
     ),
+    NoOutputPack(name="no-output", programs=(":", "true"), kind="file",
+                 description="`:`/`true` (and a bare `> file`): a redirection only empties"),
+    CatPack(name="cat", programs=("cat",), kind="file",
+            description="cat: a read; `cat /dev/null > file` empties the file"),
+    WriterPack(name="writers", programs=tuple(WRITES_TO), kind="file",
+               description="readers with an output file: sort -o, uniq IN OUT, sponge…"),
     Pack(
         name="trash",
         programs=("trash", "trash-put", "gio"),
