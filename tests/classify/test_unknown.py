@@ -193,3 +193,37 @@ def test_the_inventory_can_put_a_host_in_a_sandbox(workspace: Path, tmp_path: Pa
     command = "foo-cli load postgres://app@scratch.db.example.com/app"
     assert decide(command, cwd=workspace).decision == "hold"
     assert decide(command, cwd=workspace, config=inventory).decision == "allow"
+
+
+# ---- what a package manager or the interpreter runs by name ------------------------------
+
+@pytest.mark.parametrize(("command", "verb"), [
+    ("pnpm drizzle-kit push --force", "drizzle-kit.push.force"),
+    ("yarn prisma migrate reset --force", "prisma.migrate.reset"),
+    ("bun knex migrate:rollback --all", "knex.migrate.rollback.all"),
+    ("python3 manage.py migrate payments zero", "django.migrate.zero"),
+    ("python -m django flush --noinput", "django.flush"),
+    ("python3.12 src/manage.py reset_db --noinput", "django.reset_db"),
+])
+def test_a_tool_run_by_name_is_judged_by_its_pack(workspace: Path, command: str,
+                                                  verb: str) -> None:
+    d = decide(command, cwd=workspace)
+    assert d.decision == "hold", d.reasons
+    assert verb in [t.verb for t in d.targets], [t.verb for t in d.targets]
+
+
+@pytest.mark.parametrize("command", [
+    "pnpm vitest run", "pnpm tsc --noEmit", "yarn eslint .", "bun drizzle-kit generate",
+    "python manage.py runserver 0.0.0.0:8000", "python -u manage.py migrate",
+    "python manage.py test",
+])
+def test_harmless_tools_run_by_name_stay_allowed(workspace: Path, command: str) -> None:
+    d = decide(command, cwd=workspace)
+    assert d.decision == "allow", (d.reasons, [t.verb for t in d.targets])
+
+
+@pytest.mark.parametrize("command", ["kind delete cluster --name dev", "minikube delete",
+                                     "k3d cluster delete dev"])
+def test_local_throwaway_clusters_are_dev_resets(workspace: Path, command: str) -> None:
+    d = decide(command, cwd=workspace)
+    assert d.decision == "allow", d.reasons

@@ -95,6 +95,9 @@ CATALOGUE: dict[str, Harmless] = _merge(
          "xsltproc tidy shuf tsort rev expand unexpand look mktemp openssl convert "
          "magick ffmpeg ffprobe sox pngquant optipng jpegoptim svgo cloc tokei scc "
          "ctags etags cscope gdb lldb hyperfine"),
+    # ---- local throwaway clusters: they live in containers or a VM on this machine, so
+    # `kind delete cluster` or `minikube delete` is a dev reset, not an outage ----------
+    _any("kind minikube k3d"),
     # ---- editors -----------------------------------------------------------------------
     _any("vi vim nvim nano emacs emacsclient code codium subl micro helix hx kak ed"),
     # ---- package managers: project dependencies, reads and installs --------------------

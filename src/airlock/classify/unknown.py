@@ -19,6 +19,11 @@ program and it is not a read-only utility. Then, in this order:
    - nothing of the sort → a write in the workspace (allowed), with the verb
      ``NAME.unknown`` saying Airlock does not know the program.
 
+   ``pnpm``, ``yarn`` and ``bun`` run a package's bin when a subcommand is none of
+   theirs (``pnpm drizzle-kit push --force``): that command is judged as well, as if it
+   had been typed. So are Django's commands through the interpreter (``python
+   manage.py migrate shop zero``, ``python -m django flush``).
+
 Every such target's detail names the words that decided it and how to teach Airlock
 the program (a ``[[packs]]`` entry in airlock.toml, docs/packs.md).
 """
@@ -75,6 +80,8 @@ _FILE_EXT = re.compile(
     r"gz|tgz|zip|tar|bz2|xz|png|jpe?g|gif|svg|pdf|db|sqlite3?|bak|out|tf|tfvars|hcl|proto)$",
     re.IGNORECASE)
 MAX_WORDS = 64  # a command line longer than this is judged on its first words
+# package managers whose unknown subcommand runs the bin of that name (`pnpm tsc`)
+BIN_RUNNERS = frozenset({"pnpm", "yarn", "bun"})
 
 TEACH = ("teach Airlock what {prog} does with a [[packs]] entry in airlock.toml "
          "(docs/packs.md)")
@@ -128,13 +135,52 @@ def judge(cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
             tool=prog, locator=f"env:{place}",
             detail=f"{who}, aimed at production "
                    f"({said}); {teach}"))
-    if out:
-        return out
+    ran = _package_bin(cmd, args, ctx) or _python_tool(cmd, args, ctx)
+    if out or ran:
+        return out + ran
     target = program_target(cmd, ctx, Risk.WRITE)
     target.verb = f"{prog}.unknown"
     target.detail = (f"{prog} is a program Airlock does not know; nothing in its arguments "
                      "says it destroys something or acts outside the workspace")
     return [target]
+
+
+def _package_bin(cmd: SimpleCommand, args: list[Word], ctx: ClassifyContext) -> list[Target]:
+    """``pnpm drizzle-kit push --force``, ``yarn prisma migrate reset``, ``bun knex …``:
+    a subcommand these package managers do not have runs the package's bin of that name
+    (after a package.json script of that name, which scripts.py reads): that command is
+    judged too, by its own pack. Nothing when the subcommand is not a plain name."""
+    if cmd.program not in BIN_RUNNERS or ctx.nested is None:
+        return []
+    at = next((i for i, w in enumerate(args) if not w.text.startswith("-") or w.dynamic), None)
+    if at is None or args[at].dynamic or not _WORDLIKE.match(args[at].text):
+        return []
+    if ctx.depth > ctx.MAX_DEPTH:
+        ctx.unparsed(f"{cmd.program} {args[at].text}: nested deeper than Airlock follows")
+        return []
+    return ctx.nested.command(cmd.with_argv(list(args[at:]), f"{cmd.program}-bin"),
+                              ctx.deeper())
+
+
+_PYTHON = re.compile(r"^python(?:\d+(?:\.\d+)*)?$")
+_PYTHON_VALUE = frozenset({"-W", "-X", "-Q"})
+
+
+def _python_tool(cmd: SimpleCommand, args: list[Word], ctx: ClassifyContext) -> list[Target]:
+    """``python manage.py migrate shop zero`` and ``python -m django flush`` are Django's
+    commands, whichever way the interpreter is reached: judged by the django pack too."""
+    if not _PYTHON.match(cmd.program) or ctx.nested is None or ctx.depth > ctx.MAX_DEPTH:
+        return []
+    i = 0
+    while i < len(args) and args[i].text.startswith("-") and not args[i].dynamic:
+        if args[i].text == "-m" and i + 1 < len(args) and args[i + 1].text == "django":
+            inner = [Word("django-admin"), *args[i + 2:]]
+            return ctx.nested.command(cmd.with_argv(inner, "python-m"), ctx.deeper())
+        i += 2 if args[i].text in _PYTHON_VALUE else 1
+    if i < len(args) and not args[i].dynamic and args[i].text.rsplit("/", 1)[-1] == "manage.py":
+        inner = [Word("manage.py"), *args[i + 1:]]
+        return ctx.nested.command(cmd.with_argv(inner, "python"), ctx.deeper())
+    return []
 
 
 class _Findings:

@@ -113,6 +113,18 @@ CASES = [
      "aws.rds.delete-db-instance", Risk.CATASTROPHIC, "aws:rds:db2"),
     ("aws --endpoint-url http://localhost:4566 --query 'Buckets[]' s3 rm s3://b --recursive",
      "aws.s3.rm.bucket", Risk.CATASTROPHIC, "aws:s3:b"),
+    # a move out of a bucket deletes there; a rename inside one does not
+    ("aws s3 mv s3://a/x s3://b/x", "aws.s3.mv.source", Risk.DESTRUCTIVE, "aws:s3:a"),
+    ("aws s3 mv s3://a/x build/x", "aws.s3.mv.source", Risk.DESTRUCTIVE, "aws:s3:a"),
+    ("aws s3 mv build/x s3://a/x", "aws.s3.mv", Risk.WRITE, "aws:s3:a"),
+    ("aws rds modify-db-instance --db-instance-identifier prod-db --no-deletion-protection",
+     "aws.rds.modify-db-instance.unprotect", Risk.DESTRUCTIVE, "aws:rds:prod-db"),
+    ("aws s3api put-bucket-lifecycle-configuration --bucket b --lifecycle-configuration "
+     "file://l.json", "aws.s3api.put-bucket-lifecycle", Risk.DESTRUCTIVE, "aws:s3:b"),
+    ("aws dynamodb update-table --table-name t --no-deletion-protection-enabled",
+     "aws.dynamodb.update-table.unprotect", Risk.DESTRUCTIVE, "aws:dynamodb:t"),
+    ("aws rds modify-db-instance --db-instance-identifier prod-db --deletion-protection",
+     "aws.rds.modify-db-instance", Risk.WRITE, "aws:rds:prod-db"),
 ]  # fmt: skip
 
 

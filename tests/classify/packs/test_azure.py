@@ -95,6 +95,10 @@ CASES = [
      "az.group.delete", Risk.CATASTROPHIC, "azure:group:prod-rg"),
     ("az --output=json postgres flexible-server delete --resource-group=rg --name=pg1 --yes",
      "az.postgres.flexible-server.delete", Risk.CATASTROPHIC, "azure:postgres-flexible-server:pg1"),
+    ("az storage blob delete-batch --source backups --account-name acme",
+     "az.storage.blob.delete-batch", Risk.CATASTROPHIC, "azure:storage-container:backups"),
+    ("az storage blob delete-batch -s c --account-name a --pattern 'logs/*'",
+     "az.storage.blob.delete-batch", Risk.DESTRUCTIVE, "azure:storage-container:c"),
 ]  # fmt: skip
 
 

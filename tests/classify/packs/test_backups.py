@@ -52,7 +52,14 @@ CASES = [
     ('rclone lsjson remote:', 'rclone.lsjson', R, 'rclone:*'),
     ('rclone size remote:bucket', 'rclone.size', R, 'rclone:*'),
     ('rclone copy ./a s3remote:bucket', 'rclone.copy', W, 'rclone:s3remote:bucket'),
-    ('rclone move a: b:', 'rclone.move', W, 'rclone:b:'),
+    # a move from a remote deletes there; from a local path it is like mv
+    ('rclone move a: b:', 'rclone.move.source', D, 'rclone:a:'),
+    ('rclone moveto remote:a.txt remote:b.txt', 'rclone.moveto.source', D,
+     'rclone:remote:a.txt'),
+    ('rclone move ./a s3remote:bucket', 'rclone.move', W, 'rclone:s3remote:bucket'),
+    ('rclone move -n a: b:', 'rclone.move', R, ''),
+    ('restic repair snapshots --forget', 'restic.repair.forget', D, ''),
+    ('restic repair index', 'restic.repair', W, ''),
     ('rclone mkdir remote:new', 'rclone.mkdir', W, 'rclone:remote:new'),
 ]
 

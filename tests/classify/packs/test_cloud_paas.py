@@ -38,6 +38,12 @@ HEROKU = [
     ("heroku releases -a myapp", "heroku.releases", Risk.READ, "heroku:app:myapp"),
     ("heroku apps:destroy --help", "heroku.help", Risk.READ, "heroku:app:*"),
     ("heroku config:set FOO=bar -a myapp", "heroku.config.set", Risk.WRITE, "heroku:app:myapp"),
+    ("heroku config:unset STRIPE_KEY -a myapp", "heroku.config.unset", Risk.DESTRUCTIVE,
+     "heroku:app:myapp/config/STRIPE_KEY"),
+    ("heroku ps:scale web=0 -a myapp", "heroku.ps.scale.zero", Risk.DESTRUCTIVE,
+     "heroku:app:myapp"),
+    ("heroku ps:scale web=2:standard-2x -a myapp", "heroku.ps.scale", Risk.WRITE,
+     "heroku:app:myapp"),
     ("heroku ps:scale web=2 --app=myapp", "heroku.ps.scale", Risk.WRITE, "heroku:app:myapp"),
     ("heroku pg:psql -a myapp -c 'DELETE FROM users'", "heroku.pg.psql", Risk.WRITE,
      "heroku:app:myapp"),
@@ -61,6 +67,8 @@ HEROKU = [
 
 FLY = [
     ("fly status -a myapp", "fly.status", Risk.READ, "fly:app:myapp"),
+    ("fly scale count 0 -a myapp", "fly.scale.zero", Risk.DESTRUCTIVE, "fly:app:myapp"),
+    ("fly scale count 3 -a myapp", "fly.scale.count", Risk.WRITE, "fly:app:myapp"),
     ("fly logs", "fly.logs", Risk.READ, "fly:app:*"),
     ("fly apps list", "fly.apps.list", Risk.READ, "fly:app:*"),
     ("flyctl volumes list -a myapp", "fly.volumes.list", Risk.READ, "fly:app:myapp"),

@@ -109,6 +109,16 @@ CASES = [
     ("podman compose -p shop down -v", "compose.down.volumes", Risk.DESTRUCTIVE,
      "podman:compose:shop"),
     ("podman-compose -p shop down", "compose.down", Risk.WRITE, "podman:compose:shop"),
+    # another machine's engine: nothing recreates the container
+    ("docker -H ssh://deploy@web-1 rm -f api", "docker.rm", Risk.DESTRUCTIVE,
+     "docker:host:ssh://deploy@web-1/container/api"),
+    ("docker --context prod stop api", "docker.stop", Risk.DESTRUCTIVE,
+     "docker:host:prod/container/api"),
+    ("docker --context desktop-linux stop api", "docker.stop", Risk.WRITE,
+     "docker:container:api"),
+    ("docker -H unix:///var/run/docker.sock kill api", "docker.kill", Risk.WRITE,
+     "docker:container:api"),
+    ("docker -H tcp://127.0.0.1:2375 rm api", "docker.rm", Risk.WRITE, "docker:container:api"),
 ]  # fmt: skip
 
 

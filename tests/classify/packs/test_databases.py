@@ -432,6 +432,12 @@ def test_sqlite3_without_a_file_is_an_in_memory_database(tmp_path: Path):
         (["redis-cli", "UNLINK", "a", "b"], D, "redis.unlink"),
         (["redis-cli", "CONFIG", "SET", "maxmemory", "1gb"], W, "redis.config.set"),
         (["redis-cli", "CONFIG", "GET", "maxmemory"], R, "redis.config.get"),
+        (["redis-cli", "CONFIG", "SET", "appendonly", "no"], D, "redis.config.set"),
+        (["redis-cli", "CONFIG", "SET", "save", ""], D, "redis.config.set"),
+        (["redis-cli", "CONFIG", "SET", "dir", "/var/www"], D, "redis.config.set"),
+        (["redis-cli", "CONFIG", "SET", "maxmemory-policy", "allkeys-lru"], D,
+         "redis.config.set"),
+        (["redis-cli", "CONFIG", "SET", "maxmemory", "1gb", VAR, "x"], D, "redis.config.set"),
         (["redis-cli", "KEYS", "*"], R, "redis.keys"),
         (["redis-cli", "GET", "k"], R, "redis.get"),
         (["redis-cli", "SET", "k", "-1"], W, "redis.set"),
@@ -789,3 +795,56 @@ def test_mysqladmin_unknown_command_is_held(tmp_path: Path):
     targets, flags = run(["mysqladmin", "frobnicate"], tmp_path)
     assert unparsed(flags)
     assert decision(targets, flags, tmp_path) == "hold"
+
+
+# --------------------------------------------------------------------------- pg_service.conf
+
+
+@pytest.mark.parametrize(("argv", "env"), [
+    (["psql", "service=prod", "-c", "TRUNCATE orders"], {}),
+    (["psql", "postgresql:///app?service=prod", "-c", "TRUNCATE orders"], {}),
+    (["psql", "-c", "TRUNCATE orders"], {"PGSERVICE": "prod"}),
+])
+def test_a_service_name_leaves_the_host_unknown(argv: list[str], env: dict[str, str],
+                                               tmp_path: Path) -> None:
+    # the host is in pg_service.conf: localhost would be a guess, and a sandbox one
+    targets, flags = run(argv, tmp_path, env=env)
+    assert worst(targets).risk == D and worst(targets).unresolved, targets
+    assert decision(targets, flags, tmp_path) == "hold"
+
+
+def test_a_service_with_an_explicit_host_is_that_host(tmp_path: Path) -> None:
+    targets, _ = run(["psql", "service=prod host=localhost", "-c", "TRUNCATE t"], tmp_path)
+    assert not targets[0].unresolved
+    assert targets[0].locator == "postgresql://localhost:5432/"
+
+
+# --------------------------------------------------------------------------- mongo tools
+
+
+@pytest.mark.parametrize(("argv", "verb", "risk"), [
+    (["mongodump", "--uri", "mongodb://db.prod.internal/app", "--out", "build/dump"],
+     "mongo.dump", R),
+    (["mongoexport", "--uri=mongodb://db.prod.internal/app", "-c", "users"], "mongo.dump", R),
+    (["mongorestore", "--uri", "mongodb://db.prod.internal/app", "build/dump"],
+     "mongorestore.load", W),
+    (["mongorestore", "--drop", "--uri", "mongodb://db.prod.internal/app", "build/dump"],
+     "mongorestore.drop", D),
+    (["mongorestore", "-h", "db.prod.internal", "-d", "app", "--drop", "build/dump/app"],
+     "mongorestore.drop", D),
+    (["mongoimport", "--uri", "mongodb://db.prod.internal/app", "-c", "users", "--mode",
+      "delete", "--file", "ids.json"], "mongoimport.delete", D),
+    (["mongoimport", "--uri", "mongodb://db.prod.internal/app", "-c", "users", "--drop"],
+     "mongoimport.drop", D),
+])
+def test_mongo_tools_by_what_they_do(argv: list[str], verb: str, risk: Risk,
+                                     tmp_path: Path) -> None:
+    targets, _ = run(argv, tmp_path)
+    db = next(t for t in targets if t.kind == "database")
+    assert (db.verb, db.risk) == (verb, risk), targets
+    assert db.locator.startswith("mongodb://db.prod.internal:27017/app"), db.locator
+
+
+def test_mongorestore_drop_into_an_unknown_uri_is_unresolved(tmp_path: Path) -> None:
+    targets, _ = run(["mongorestore", "--drop", "--uri", VAR, "build/dump"], tmp_path)
+    assert targets[0].risk == D and targets[0].unresolved

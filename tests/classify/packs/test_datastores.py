@@ -67,6 +67,20 @@ CASES = [
      'cql.insert', W, 'cassandra://localhost:9042/'),
     ('cqlsh -e "CREATE TABLE t (a int PRIMARY KEY)"',
      'cql.create', W, 'cassandra://localhost:9042/'),
+    # retention down to nothing is how Kafka's docs purge a topic
+    ('kafka-configs --bootstrap-server b:9092 --alter --entity-type topics --entity-name t'
+     ' --add-config retention.ms=1000', 'kafka.configs.retention', D, 'kafka:b:9092/config/t'),
+    ('kafka-configs --bootstrap-server b:9092 --alter --entity-type topics --entity-name t'
+     ' --add-config max.message.bytes=2000000,cleanup.policy=compact', 'kafka.configs.retention',
+     D, 'kafka:b:9092/config/t'),
+    ('kafka-configs --bootstrap-server b:9092 --alter --entity-type topics --entity-name t'
+     ' --add-config $CFG', 'kafka.configs.retention', D, 'kafka:b:9092/config/t'),
+    ('kafka-configs --bootstrap-server b:9092 --alter --entity-type topics --entity-name t'
+     ' --add-config max.message.bytes=2000000', 'kafka.configs.alter', W, 'kafka:b:9092/config/t'),
+    ('cqlsh -e "ALTER TABLE shop.orders DROP notes"', 'cql.alter.drop', D,
+     'cassandra://localhost:9042/'),
+    ('cqlsh -e "ALTER TABLE shop.orders ADD notes text"', 'cql.alter', W,
+     'cassandra://localhost:9042/'),
 ]
 
 

@@ -62,6 +62,8 @@ CASES = [
     ('firebase hosting:channel:list', 'firebase.hosting.channel.list', R, 'firebase:project:*'),
     ('firebase deploy --only hosting', 'firebase.deploy', W, ''),
     ('firebase database:update /x data.json', 'firebase.database.update', W, ''),
+    ('firebase firestore:delete --all-collections --project acme-prod --force',
+     'firebase.firestore.delete.all', C, 'firebase:project:acme-prod/firestore/*'),
 ]
 
 

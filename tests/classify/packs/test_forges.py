@@ -65,6 +65,10 @@ CASES = [
     ('glab ci status', 'glab.ci.status', R, 'gitlab:project:*'),
     ('glab mr create --fill', 'glab.mr.create', W, ''),
     ('glab variable set FOO -v bar', 'glab.variable.set', W, ''),
+    # documented alias and project parts
+    ('gh cs delete -c acme-proj-x7g', 'gh.cs.delete', D, ''),
+    ('gh cs list', 'gh.cs.list', R, 'github:repo:*'),
+    ('gh project item-delete 3 --owner acme --id PVTI_x', 'gh.project.item-delete', D, ''),
 ]
 
 

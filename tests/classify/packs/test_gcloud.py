@@ -104,6 +104,8 @@ CASES = [
      "gcp:bigquery:mydataset"),
     ("bq --project_id=p rm -r -f -d ds", "bq.rm.dataset.recursive", Risk.CATASTROPHIC,
      "gcp:bigquery:ds"),
+    ("gcloud secrets delete db-password", "gcloud.secrets.delete", Risk.CATASTROPHIC,
+     "gcp:secrets:db-password"),
 ]  # fmt: skip
 
 

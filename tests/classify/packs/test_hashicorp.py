@@ -68,6 +68,16 @@ CASES = [
     ('nomad job plan web.nomad', 'nomad.job.plan', R, 'nomad:127.0.0.1:4646'),
     ('nomad job run web.nomad', 'nomad.job.run', W, 'nomad:127.0.0.1:4646/job/web.nomad'),
     ('nomad run web.nomad', 'nomad.run', W, 'nomad:127.0.0.1:4646/job/web.nomad'),
+    ('vault operator step-down', 'vault.operator.step-down', D, 'vault:127.0.0.1:8200'),
+    # the API paths the named commands use, through write
+    ('vault write -force sys/revoke-prefix/aws/', 'vault.write.destroy', D,
+     'vault:127.0.0.1:8200/sys/revoke-prefix/aws/'),
+    ('vault write secret/destroy/app/db versions=1', 'vault.write.destroy', D,
+     'vault:127.0.0.1:8200/secret/destroy/app/db'),
+    ('vault write secret/data/app/db value=1', 'vault.write', W,
+     'vault:127.0.0.1:8200/secret/data/app/db'),
+    ('nomad operator raft remove-peer -peer-address=10.0.0.5:4647',
+     'nomad.operator.raft.remove-peer', D, 'nomad:127.0.0.1:4646'),
 ]
 
 

@@ -55,6 +55,22 @@ CASES = [
     ('pg_dropcluster --stop 15 main', 'pg_dropcluster', D, 'postgresql-cluster:15/main'),
     ('pg_ctlcluster 15 main stop', 'pg_ctlcluster.stop', D, 'postgresql-cluster:15/main'),
     ('pg_ctlcluster 15 main restart', 'pg_ctlcluster.restart', W, 'postgresql-cluster:15/main'),
+    # signals: one process is everyday, every process is not
+    ('kill -9 -1', 'kill.all', D, 'process:*'),
+    ('kill -s TERM -- -1', 'kill.all', D, 'process:*'),
+    ('kill -KILL 1', 'kill.all', D, 'process:*'),
+    ('kill 0', 'kill.all', D, 'process:*'),
+    ('kill $PID', 'kill.dynamic', D, 'process:$?'),
+    ('kill -HUP 48213', 'kill.signal', W, 'process:48213'),
+    ('kill %1', 'kill.signal', W, 'process:%1'),
+    ('kill -- -4321', 'kill.signal', W, 'process:-4321'),
+    ('kill -l', 'kill.list', R, ''),
+    ('pkill -f vite', 'pkill.signal', W, 'process:vite'),
+    ('pkill -u deploy', 'pkill.all', D, 'process:*'),
+    ('pkill -9 -f .', 'pkill.all', D, 'process:*'),
+    ('pkill $NAME', 'pkill.dynamic', D, ''),
+    ('killall node', 'killall.signal', W, 'process:node'),
+    ('killall5 -9', 'killall5.all', D, 'process:*'),
 ]
 
 

@@ -43,6 +43,11 @@ CASES = [
     ('cdk diff', 'cdk.diff', R, 'aws:cloudformation:*'),
     ('cdk synth', 'cdk.synth', R, 'aws:cloudformation:*'),
     ('cdk ls', 'cdk.ls', R, 'aws:cloudformation:*'),
+    ('pulumi dn --yes', 'pulumi.destroy', C, ''),
+    ('pulumi down --preview-only', 'pulumi.destroy', R, 'pulumi:stack:*'),
+    ('pulumi state unprotect urn:pulumi:prod::app::aws:rds/instance:Instance::db',
+     'pulumi.state.unprotect', D, ''),
+    ('aws-cdk destroy --all --force', 'cdk.destroy', C, ''),
 ]
 
 

@@ -79,6 +79,11 @@ CASES = [
     ('sequelize db:seed:undo:all', 'sequelize.db.seed.undo.all', D, ''),
     ('sequelize db:migrate', 'sequelize.db.migrate', W, ''),
     ('sequelize db:migrate:status', 'sequelize.db.migrate.status', R, 'sequelize:database:*'),
+    ('rails db:migrate VERSION=0', 'rails.db.migrate.version', D, ''),
+    ('bin/rake db:migrate:up VERSION=20240101', 'rake.db.migrate.version', D, ''),
+    ('knex seed:run --env production', 'knex.seed.run', D, ''),
+    ('knex seed:run --env $E', 'knex.seed.run', D, ''),
+    ('knex seed:run', 'knex.seed.run', W, ''),
 ]
 
 
@@ -89,3 +94,11 @@ def test_classify(line: str, verb: str, risk: Risk, locator: str, tmp_path: Path
     assert (worst.verb, worst.risk) == (verb, risk), targets
     if locator:
         assert worst.locator == locator.replace("{cwd}", str(tmp_path)), targets
+
+
+def test_knex_seed_in_production_from_the_environment(tmp_path: Path) -> None:
+    # knex's seed template begins with del(): in production the seed deletes rows
+    targets = run_pack(PACKS, "knex seed:run", tmp_path, env={"NODE_ENV": "production"})
+    assert targets[0].risk == Risk.DESTRUCTIVE, targets
+    targets = run_pack(PACKS, "knex seed:run", tmp_path, env={"NODE_ENV": "development"})
+    assert targets[0].risk == Risk.WRITE, targets

@@ -99,6 +99,8 @@ CASES = [
     ("terragrunt destroy-all", "terragrunt.destroy", Risk.CATASTROPHIC, CWD),
     ("terragrunt --working-dir=live/prod apply -auto-approve", "terragrunt.apply.auto-approve",
      Risk.DESTRUCTIVE, "terraform:{cwd}/live/prod"),
+    ("terraform state rm -dry-run aws_db_instance.main", "terraform.state.rm", Risk.READ, CWD),
+    ("terraform state mv -dry-run a b", "terraform.state.mv", Risk.READ, CWD),
 ]  # fmt: skip
 
 

@@ -23,6 +23,11 @@ Risk choices:
   encrypted under it becomes unreadable), closing an account: catastrophic.
 - ``secretsmanager delete-secret`` keeps a recovery window: destructive; with
   ``--force-delete-without-recovery``: catastrophic.
+- ``s3 mv`` out of a bucket (to another bucket or to a local path) deletes the source
+  objects once copied: destructive on the source (a write on the destination); a
+  rename inside one bucket is a write. ``modify-*``/``update-*`` with
+  ``--no-deletion-protection`` lift what stops a delete: destructive, and so is a bucket
+  lifecycle configuration (its rules decide when objects expire).
 - ``--dry-run`` (EC2) and ``--dryrun`` (s3) perform nothing: read.
 - SQL sent through ``rds-data``, ``redshift-data``, ``athena`` or DynamoDB PartiQL is
   not parsed here: write, with a detail saying so.
@@ -272,7 +277,20 @@ _DATA = (
          target="opt:--account-id", kind="account"),
     rule("aws.sqs.purge-queue", "destructive", "sqs", "purge-queue", target="opt:--queue-url",
          kind="queue"),
+    # a lifecycle rule can expire every object of the bucket
+    rule("aws.s3api.put-bucket-lifecycle", "destructive", "s3api",
+         "put-bucket-lifecycle-configuration|put-bucket-lifecycle|delete-bucket-lifecycle",
+         target="opt:--bucket", kind="bucket",
+         detail="lifecycle rules decide when objects are deleted"),
+    # what stopped a delete no longer does
+    rule("aws.{service}.{op}.unprotect", "destructive", "*", "modify-*|update-*",
+         flags="--no-deletion-protection|--no-deletion-protection-enabled", target="auto",
+         detail="lifts deletion protection"),
 )  # fmt: skip
+
+# ``s3 mv`` from a bucket: the source objects are deleted once copied
+_S3_MV_SOURCE = rule("aws.s3.mv.source", "destructive", "s3", "mv", target="arg:0",
+                     kind="object", detail="the source objects are deleted once copied")
 
 _GENERIC = (
     rule("aws.configure.read", "read", "configure", "list|list-profiles|get|export-credentials"),
@@ -290,6 +308,23 @@ _GENERIC = (
 )  # fmt: skip
 
 
+def _leaves_bucket(positionals: list[Word]) -> bool:
+    """``s3 mv SRC DST`` takes objects out of a bucket: SRC is in one and DST is not in the
+    same one (a rename inside a bucket keeps the data where it was)."""
+    if len(positionals) < 4:
+        return False
+    src, dst = positionals[2], positionals[3]
+    if src.dynamic or dst.dynamic:
+        return src.dynamic or src.text.startswith("s3://")
+    if not src.text.startswith("s3://"):
+        return False
+
+    def bucket(text: str) -> str:
+        return text[5:].split("/", 1)[0] if text.startswith("s3://") else ""
+
+    return bucket(src.text) != bucket(dst.text)
+
+
 @dataclass
 class AwsPack(Pack):
     """The ``aws`` pack: CLI-style option parsing, ``s3://`` URLs, profile in the detail."""
@@ -300,7 +335,11 @@ class AwsPack(Pack):
             positionals = [*positionals[:2], *s3_urls(positionals[2:])]
         for r in self._rules(positionals, options):
             if r.matches(positionals, options):
-                return self.targets_for(r, cmd, positionals, options, ctx)
+                targets = self.targets_for(r, cmd, positionals, options, ctx)
+                if r.verb == "aws.s3.mv" and _leaves_bucket(positionals):
+                    targets[:0] = self.targets_for(_S3_MV_SOURCE, cmd, positionals, options,
+                                                   ctx)
+                return targets
         fallback = self.default or rule("aws.{service}.{op}", "write", target="auto")
         return self.targets_for(fallback, cmd, positionals, options, ctx)
 

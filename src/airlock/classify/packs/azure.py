@@ -12,7 +12,8 @@ Risk choices:
   SQL, PostgreSQL, MySQL or Cosmos DB server/database, a storage account, an AKS cluster.
 - Deleting a blob container, file share or data-lake filesystem deletes everything in
   it: catastrophic, like ``aws s3 rb --force``. ``storage blob delete-batch`` is
-  destructive (a pattern of blobs); with ``--dryrun`` it only lists them: read.
+  destructive with a ``--pattern`` of blobs, catastrophic without one (every blob of
+  the container); with ``--dryrun`` it only lists them: read.
 - ``keyvault delete`` soft-deletes (recoverable until purged): destructive.
   ``keyvault purge`` and ``keyvault key purge`` are final, and data encrypted under a
   purged key is unreadable: catastrophic.
@@ -77,6 +78,9 @@ _RULES = (
     rule("{cmd}", "catastrophic", "keyvault", "key", "purge", target=_NAME, kind="key",
          detail="data encrypted under the key becomes unreadable"),
     # One resource's data.
+    rule("{cmd}", "catastrophic", "storage", "blob", "delete-batch", without="--pattern",
+         target="opt:--source|-s", kind="container", locator="azure:storage-container:{name}",
+         detail="no --pattern: every blob in the container"),
     rule("{cmd}", "destructive", "storage", "blob", "delete-batch",
          target="opt:--source|-s", kind="container", locator="azure:storage-container:{name}"),
     rule("{cmd}", "destructive", "keyvault", "delete", target=_NAME, kind="vault",

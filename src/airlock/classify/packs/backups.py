@@ -6,7 +6,8 @@ destructive, whatever the retention policy says.
 Risk choices:
 
 - restic: ``forget`` (with or without ``--prune``), ``prune``, ``key remove``,
-  ``rewrite --forget`` and ``restore --delete``: destructive; ``--dry-run``/``-n``
+  ``rewrite --forget``, ``repair snapshots --forget`` and ``restore --delete``:
+  destructive; ``--dry-run``/``-n``
   makes ``forget``/``prune`` a read. ``backup``, ``restore``, ``copy``, ``tag``,
   ``init`` are writes; ``snapshots``, ``ls``, ``check``, ``stats``, ``diff``… reads.
 - borg: ``delete``, ``prune``, ``compact`` (frees what was deleted: after it nothing
@@ -15,7 +16,9 @@ Risk choices:
 - rclone: ``sync`` makes the destination identical to the source, deleting what the
   source lacks: destructive on the destination. ``delete``, ``deletefile``, ``purge``,
   ``rmdir``, ``rmdirs``, ``cleanup``, ``dedupe`` and ``bisync``: destructive;
-  ``--dry-run``/``-n`` makes any of them a read. ``copy``/``move``/``mkdir`` are writes.
+  ``--dry-run``/``-n`` makes any of them a read. ``copy``/``mkdir`` are writes, and so
+  is ``move``/``moveto`` at the destination; from a remote source they also delete the
+  source files there: destructive on the source.
 
 Locators: ``restic:repo:<repository>``, ``borg:repo:<repository[::archive]>``,
 ``rclone:<remote:path>``; a local path is ``path:<absolute path>`` so temp dirs and the
@@ -28,7 +31,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from airlock.action import Target
+from airlock.action import Risk, Target
 from airlock.classify.command import DYNAMIC, ClassifyContext, SimpleCommand, Word
 from airlock.classify.packs.base import Pack, Rule, rule
 from airlock.classify.packs.gcloud import flagset
@@ -47,6 +50,8 @@ _RESTIC_RULES = (
     rule("restic.key.remove", "destructive", "key", "remove|rm", kind="repository"),
     rule("restic.rewrite.forget", "destructive", "rewrite", flags="--forget",
          kind="repository", detail="the original snapshots are forgotten"),
+    rule("restic.repair.forget", "destructive", "repair", "snapshots", flags="--forget",
+         kind="repository", detail="damaged snapshots are forgotten"),
     rule("restic.restore.delete", "destructive", "restore", flags="--delete",
          target="opt:--target|-t", kind="directory", locator="path:{name}",
          detail="deletes files the snapshot does not have"),
@@ -100,7 +105,25 @@ _RCLONE_RULES = (
 
 @dataclass
 class RclonePack(ToolPack):
-    """rclone: a ``remote:path`` is ``rclone:remote:path``, a local path a ``path:``."""
+    """rclone: a ``remote:path`` is ``rclone:remote:path``, a local path a ``path:``.
+    ``move``/``moveto`` from a remote also delete there: the source is a destructive
+    target beside the written destination."""
+
+    def classify(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
+        targets = super().classify(cmd, ctx)
+        if (not targets or targets[0].verb not in ("rclone.move", "rclone.moveto")
+                or targets[0].risk == Risk.READ):
+            return targets
+        positionals, options = self.split(cmd)
+        if len(positionals) < 3:
+            return targets
+        source = positionals[1]
+        if not source.dynamic and not _remote(source.text):
+            return targets  # a local source: like mv, the files now live at the destination
+        gone = rule(f"{targets[0].verb}.source", "destructive", "*", target="arg:0",
+                    kind="location", locator="rclone:{name}",
+                    detail="the source files are deleted once copied")
+        return [*super().targets_for(gone, cmd, positionals, options, ctx), *targets]
 
     def targets_for(
         self,
@@ -116,10 +139,14 @@ class RclonePack(ToolPack):
         for t in targets:
             if t.locator.startswith("rclone:") and t.name and not t.unresolved:
                 name = t.name
-                remote = ":" in name and not name.startswith(("/", ".", "~"))
-                if not remote and DYNAMIC not in name:
+                if not _remote(name) and DYNAMIC not in name:
                     t.locator = f"path:{os.path.normpath(ctx.abspath(name))}"
         return targets
+
+
+def _remote(name: str) -> bool:
+    """``remote:path`` (or ``:backend:path``), not a local path."""
+    return ":" in name and not name.startswith(("/", ".", "~"))
 
 
 @dataclass

@@ -25,8 +25,10 @@ Risk choices:
 - ``heroku pg:psql`` and ``heroku run`` execute what they are given: write, with the
   command not inspected (``heroku run`` is matched before ``--help``, whose meaning
   inside the dyno's command is the dyno's business).
-- Removing an environment variable (``vercel env rm``, ``netlify env:unset``) can take a
-  production site down: destructive; setting one is a write.
+- Removing an environment variable (``vercel env rm``, ``netlify env:unset``,
+  ``heroku config:unset``) can take a production site down: destructive; setting one is
+  a write. Scaling a process type to zero (``heroku ps:scale web=0``, ``fly scale count
+  0``) stops the app serving: destructive.
 
 Locators: ``heroku:app:<app>``, ``fly:app:<app>``; a part of an app sits under it
 (``heroku:app:<app>/addon/<name>``, ``fly:app:<app>/volume/<id>``), or is
@@ -152,6 +154,11 @@ _HEROKU_RULES = (
          kind="space", locator="heroku:space:{name}"),
     rule("heroku.{sub}", "destructive", "pg:backups:delete|pipelines:destroy|domains:clear",
          kind="app"),
+    rule("heroku.ps.scale.zero", "destructive", "ps:scale|scale", args="*=0|*=0:*",
+         kind="app", detail="a process type scaled to zero stops serving"),
+    rule("heroku.config.unset", "destructive", "config:unset|config:remove", target="args",
+         kind="config-var", locator="heroku:app:{app}/config/{name}",
+         detail="the app may not start without it"),
     rule("heroku.pg.psql", "write", "pg:psql", kind="database", detail="SQL not inspected"),
     rule("heroku.{sub}", "read",
          "logs|apps|list|info|releases|ps|addons|domains|config|config:get|pg|pg:diagnose|pg:ps|"
@@ -184,6 +191,8 @@ _FLY_RULES = (
          locator="fly:org:{name}"),
     rule("fly.{sub}", "destructive", "redis|consul|tigris|mysql", "destroy|delete",
          target="args", kind="database", locator="fly:{name}"),
+    rule("fly.scale.zero", "destructive", "scale", "count", args="0|*=0", kind="app",
+         detail="no machine left to serve"),
     rule("fly.{sub}", "write", "secrets", "set|unset|import|deploy", kind="app"),
     rule("fly.{sub}", "read", "status|logs|info|version|doctor|platform|releases|history|dig|ping"),
     rule("fly.{sub}", "read",

@@ -19,7 +19,10 @@ Risk choices:
   postgres's) included: catastrophic. ``podman system reset`` and ``podman machine rm``
   remove every container, image and volume: catastrophic.
 - ``rm``/``rm -f``/``stop``/``kill`` are writes (a container is recreated from its
-  image); ``rm -v`` also removes the container's anonymous volumes: destructive. So is
+  image) on this machine's engine; on another machine's (``-H ssh://…``,
+  ``DOCKER_HOST=tcp://…``, a ``--context`` that is not a local one) nothing recreates
+  it and the service is down: destructive, on ``docker:host:<host>/container/<name>``.
+  ``rm -v`` also removes the container's anonymous volumes: destructive. So is
   ``rm -f`` of containers named by a substitution (``$(docker ps -aq)``): it can be every
   container, running ones and whatever their writable layers hold included.
   Images and networks can be pulled or rebuilt: ``rmi``/``image prune`` are writes.
@@ -340,6 +343,25 @@ def _engine_rules() -> tuple[Rule, ...]:
     )  # fmt: skip
 
 
+_TAKES_DOWN = frozenset({"rm", "stop", "kill"})
+# engines on this machine: a named context of a local VM, a socket
+_LOCAL_ENGINES = frozenset({"default", "desktop-linux", "desktop-windows", "colima",
+                            "orbstack", "rootless", "podman-machine-default", "rancher-desktop",
+                            "lima", "minikube"})
+
+
+def _remote_engine(where: str) -> bool:
+    """Whether the engine a command talks to is another machine's (``-H ssh://…``,
+    ``DOCKER_HOST=tcp://…``, a context Airlock does not know to be local)."""
+    if not where or where in _LOCAL_ENGINES or where.startswith(("unix://", "npipe://", "/")):
+        return False
+    for scheme in ("ssh://", "tcp://", "http://", "https://"):
+        if where.startswith(scheme):
+            host = where[len(scheme):].rsplit("@", 1)[-1].split("/", 1)[0]
+            return host.rsplit(":", 1)[0].strip("[]") not in ("localhost", "127.0.0.1", "::1")
+    return True
+
+
 @dataclass
 class EnginePack(Pack):
     """docker / podman."""
@@ -362,7 +384,16 @@ class EnginePack(Pack):
         chosen = replace(chosen, locator=chosen.locator.replace("{tool}", tool))
         targets = self.targets_for(chosen, cmd, positionals, options, ctx)
         sub = ".".join(w.shown for w in positionals[: len(chosen.when)]) or "other"
-        return _finish(targets, tool, sub, self.where(cmd, options, ctx)[1])
+        where, detail = self.where(cmd, options, ctx)
+        if sub in _TAKES_DOWN and _remote_engine(where):
+            # on a server's engine nothing recreates the container: the service is down
+            for t in targets:
+                if t.kind == "container" and t.risk < Risk.DESTRUCTIVE:
+                    t.risk = Risk.DESTRUCTIVE
+                    t.reversible = False
+                    t.locator = f"{tool}:host:{where}/container/{t.name}"
+                    t.detail = "a container on a remote engine: the service it runs goes down"
+        return _finish(targets, tool, sub, detail)
 
     def where(self, cmd: SimpleCommand, options: Options, ctx: ClassifyContext) -> tuple[str, str]:
         """(context name, detail): which engine the command talks to."""

@@ -4,16 +4,19 @@ Risk choices:
 
 - ``kafka-topics --delete`` drops a topic and its messages; ``kafka-consumer-groups
   --delete``, ``--delete-offsets`` and ``--reset-offsets --execute`` lose consumer
-  positions; ``kafka-delete-records`` deletes messages: destructive. ``--create`` and
-  ``--alter`` are writes, ``--list``/``--describe`` reads.
+  positions; ``kafka-delete-records`` deletes messages; ``kafka-configs --alter
+  --add-config`` of a retention or cleanup setting (``retention.ms=1000`` is the
+  documented way to purge a topic): destructive. ``--create`` and other ``--alter`` changes
+  are writes, ``--list``/``--describe`` reads.
 - ``etcdctl del`` (``--prefix``/``--from-key``: a whole range, Kubernetes' state lives
   here), ``compaction`` (history before the revision is gone), ``member remove``,
   ``lease revoke`` (its keys go with it), ``user|role delete``, ``auth disable`` and
   ``txn`` (whose body is not read): destructive. ``defrag`` blocks the member for a
   while but loses nothing: write.
 - ``cqlsh -e``/``-f``/stdin: each CQL statement by its leading keywords — ``DROP``,
-  ``TRUNCATE``, ``DELETE`` destructive; ``INSERT``, ``UPDATE``, ``CREATE``, ``ALTER``,
-  ``GRANT``… writes; ``SELECT``, ``DESCRIBE``, ``USE``, ``SHOW`` reads. A statement we do
+  ``TRUNCATE``, ``DELETE``, ``ALTER … DROP`` destructive; ``INSERT``, ``UPDATE``,
+  ``CREATE``, other ``ALTER`` statements, ``GRANT``… writes; ``SELECT``, ``DESCRIBE``,
+  ``USE``, ``SHOW`` reads. A statement we do
   not recognise, a file we cannot read, or a session whose input we cannot see is held.
 
 Locators: ``kafka:<bootstrap servers>/topic/<topic>``, ``etcd:<endpoints>/<key>``,
@@ -65,6 +68,10 @@ _KAFKA_RECORDS_RULES = (
 
 _KAFKA_CONFIGS_RULES = (
     rule("kafka.help", "read", flags="--help|--version"),
+    # the documented way to purge a topic: retention down to nothing, and Kafka deletes
+    rule("kafka.configs.retention", "destructive", flags=("--alter", "--add-config"),
+         args=(), target="opt:--entity-name", kind="config", locator="{base}/config/{name}",
+         detail="a retention or cleanup setting: Kafka deletes what falls outside it"),
     rule("kafka.configs.alter", "write", flags="--alter", target="opt:--entity-name",
          kind="config", locator="{base}/config/{name}"),
     rule("kafka.configs.read", "read"),
@@ -101,6 +108,10 @@ _ETCD_RULES = (
     rule("etcdctl.{sub}", "write", "*", kind="cluster"),
 )  # fmt: skip
 
+# settings under which Kafka deletes messages: retention, and the cleanup policy
+_RETENTION = re.compile(r"(?:^|[,\[])\s*(?:local\.)?(?:retention\.|log\.retention\.|"
+                        r"cleanup\.policy|delete\.retention)", re.IGNORECASE)
+
 _KAFKA_VALUES = flagset(
     "--bootstrap-server --zookeeper --topic --partitions --replication-factor --config"
     " --command-config --group --offset-json-file --to-datetime --to-offset --shift-by"
@@ -114,6 +125,17 @@ class KafkaPack(ToolPack):
     """A Kafka admin script (or etcdctl): the servers are the base, else ``fallback``."""
 
     fallback: str = "localhost:9092"
+
+    def classify(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
+        targets = super().classify(cmd, ctx)
+        if targets and targets[0].verb == "kafka.configs.retention":
+            _, options = self.split(cmd)
+            added = ",".join(v.text for v in options.get("--add-config", []) if v is not None)
+            known = all(v is not None and not v.dynamic for v in options["--add-config"])
+            if known and not _RETENTION.search(added):
+                for t in targets:  # another setting: an ordinary change
+                    t.verb, t.risk, t.detail = "kafka.configs.alter", Risk.WRITE, ""
+        return targets
 
     def app(self, cmd: SimpleCommand, options: Options, ctx: ClassifyContext) -> Word | None:
         found = super().app(cmd, options, ctx)
@@ -130,6 +152,8 @@ _CQL_READ = ("SELECT", "DESCRIBE", "DESC", "USE", "SHOW", "LIST", "CONSISTENCY",
              "LOGIN", "CLEAR", "CLS", "SOURCE", "COPY")
 _CQL_WRITE = ("INSERT", "UPDATE", "CREATE", "ALTER", "GRANT", "REVOKE", "BEGIN", "APPLY")
 _CQL_DESTROY = ("DROP", "TRUNCATE", "DELETE")
+_CQL_KINDS = ("KEYSPACE", "SCHEMA", "TYPE", "ROLE", "USER", "MATERIALIZED", "INDEX",
+              "FUNCTION", "AGGREGATE", "TRIGGER")
 
 
 def split_cql(text: str) -> list[str]:
@@ -180,10 +204,16 @@ def cql_statement(stmt: str) -> tuple[str, Risk, str] | None:
     if head in ("DROP", "TRUNCATE", "CREATE", "ALTER"):
         rest = [w for w in words[1:] if w.upper() not in ("IF", "EXISTS", "NOT", "TABLE",
                                                           "COLUMNFAMILY")]
-        obj = " ".join(rest[:2]) if head != "TRUNCATE" else (rest[0] if rest else "")
+        if head == "TRUNCATE" or (head == "ALTER" and rest and rest[0].upper() not in _CQL_KINDS):
+            obj = rest[0] if rest else ""  # TRUNCATE t, ALTER TABLE t …
+        else:
+            obj = " ".join(rest[:2])  # DROP KEYSPACE k, ALTER TYPE t
+
     elif head == "DELETE" and "FROM" in (w.upper() for w in words):
         idx = [w.upper() for w in words].index("FROM")
         obj = words[idx + 1] if idx + 1 < len(words) else ""
+    if head == "ALTER" and any(w.upper() == "DROP" for w in words[2:]):
+        return "cql.alter.drop", Risk.DESTRUCTIVE, obj  # ALTER TABLE t DROP col: data gone
     if head in _CQL_DESTROY:
         return f"cql.{head.lower()}", Risk.DESTRUCTIVE, obj
     if head in _CQL_WRITE:

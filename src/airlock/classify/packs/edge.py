@@ -9,7 +9,8 @@ Risk choices:
   statement is classified by the SQL classifier (``DROP``/``DELETE`` destructive,
   ``SELECT`` read); with ``--local`` it acts on the local copy (``cloudflare:local``).
   ``deploy``, ``secret put``, ``kv key put`` are writes.
-- firebase: ``firestore:delete``, ``database:remove``, ``database:set`` (overwrites
+- firebase: ``firestore:delete --all-collections`` empties the database: catastrophic.
+  ``firestore:delete``, ``database:remove``, ``database:set`` (overwrites
   the path), ``hosting:disable``, ``functions:delete``, ``hosting:channel:delete``,
   ``ext:uninstall``, ``auth:import`` over existing users, ``deploy --force`` (deletes
   functions missing from the source without asking): destructive. ``deploy`` is a write.
@@ -81,6 +82,10 @@ _FIREBASE_RULES = (
     rule("firebase.help", "read", flags="--help|-h|--version|-V"),
     rule("firebase.help", "read", "help|login|login:*|logout|use|open|init|emulators:*|serve|"
          "setup:*|target*|experiments:*"),
+    rule("firebase.firestore.delete.all", "catastrophic", "firestore:delete",
+         flags="--all-collections", target="const:*", kind="firestore",
+         locator="firebase:project:{app}/firestore/{name}",
+         detail="every document of every collection is deleted"),
     rule("firebase.firestore.delete", "destructive", "firestore:delete", target="arg:0",
          kind="firestore", locator="firebase:project:{app}/firestore/{name}",
          detail="documents are deleted"),

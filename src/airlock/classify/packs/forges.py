@@ -7,7 +7,8 @@ such a repository is *unresolved*, a read targets ``github:repo:*``.
 Risk choices:
 
 - Deleting a repository, a release (or its assets), a secret, a variable, a workflow
-  run, a cache, a label, a gist, a deploy or SSH key: destructive. A deleted GitHub
+  run, a cache, a label, a gist, a deploy or SSH key, a codespace (``gh cs``, its
+  documented alias), a project or its items and fields: destructive. A deleted GitHub
   repository can be restored for 90 days, by its owner only: not catastrophic.
 - ``gh secret set`` (``glab variable update``) overwrites a value that cannot be read
   back: destructive. Creating a variable is a write.
@@ -72,9 +73,11 @@ _GH_RULES = (
          kind="variable", locator="{base}/variable/{name}"),
     rule("gh.workflow.disable", "destructive", "workflow", "disable", target="arg:0",
          kind="workflow", locator="{base}/workflow/{name}", detail="CI and deploys stop"),
-    rule("gh.{sub}", "destructive", "run|cache|label|ruleset|environment|codespace|project|"
-         "extension|gpg-key|ssh-key|issue", "delete|remove|rm",
+    rule("gh.{sub}", "destructive", "run|cache|label|ruleset|environment|codespace|cs|"
+         "project|extension|gpg-key|ssh-key|issue", "delete|remove|rm",
          target="arg:0", kind="{kind}", locator="{base}/{group}/{name}"),
+    rule("gh.{sub}", "destructive", "project", "item-delete|field-delete", target="arg:0",
+         kind="project", locator="{base}/project/{name}"),
     rule("gh.gist.delete", "destructive", "gist", "delete", target="arg:0", kind="gist",
          locator="github:gist:{name}"),
     rule("gh.auth.token", "read", "auth", "token|status"),

@@ -20,6 +20,8 @@ Risk choices:
   header (``gsutil -h "Cache-Control:…" cp``).
 - ``bq rm -r`` drops a dataset with every table in it: catastrophic. Dropping one table
   is destructive (BigQuery time travel can restore it for a few days).
+- ``gcloud secrets delete`` deletes every version at once, with no recovery window:
+  catastrophic, like ``aws secretsmanager delete-secret --force-delete-without-recovery``.
 - ``bq query`` and ``gcloud spanner databases execute-sql`` carry SQL that this pack
   does not parse: write, with a detail saying so.
 
@@ -383,6 +385,8 @@ _GCLOUD_RULES = (
     rule("{cmd}", "destructive", "firestore", "bulk-delete", target="opt:--collection-ids",
          kind="collection"),
     rule("{cmd}", "destructive", "sql", "backups", "delete", target="arg:0", kind="backup"),
+    rule("{cmd}", "catastrophic", "secrets", "delete", target="arg:0", kind="secret",
+         detail="every version is deleted at once; Secret Manager has no recovery window"),
     # Cloud Storage through gcloud.
     rule("gcloud.storage.rm.bucket", "catastrophic", "storage", "rm", flags="-r|-R|--recursive",
          args="gs://*/", target="args", kind="bucket", locator="{url}",

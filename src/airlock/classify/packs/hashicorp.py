@@ -11,14 +11,18 @@ Risk choices:
   ``kv delete`` (a soft delete ``kv undelete`` reverses), ``delete``, ``secrets disable``
   (every secret of the mount is deleted), ``auth disable``, ``audit disable``,
   ``policy delete``, ``token revoke``, ``lease revoke``, ``namespace delete``,
-  ``operator seal`` and ``operator raft remove-peer``: destructive. ``kv get`` and
+  ``operator seal|step-down|rekey|generate-root`` and ``operator raft remove-peer``:
+  destructive; so is ``vault write`` to the API paths those commands use
+  (``sys/revoke-prefix/…``, ``sys/seal``, ``sys/raw/…``, a KV v2 ``…/destroy/…`` or
+  ``…/delete/…`` path). ``kv get`` and
   ``read`` are reads that the secret-read guard refuses (they print live secrets).
 - Consul: ``kv delete`` (``-recurse``: a whole tree), every ``… delete`` of ACLs,
   intentions, config entries, namespaces; ``services deregister``, ``leave``,
   ``force-leave``, ``snapshot restore``: destructive.
 - Nomad: ``job stop`` takes the service down (``-purge`` also forgets it): destructive,
   like ``system gc``, ``namespace delete``, ``volume delete|deregister``,
-  ``var purge``, ``acl … delete``, ``node drain``. ``job run`` is a write.
+  ``var purge``, ``acl … delete``, ``node drain``, ``operator raft remove-peer``.
+  ``job run`` is a write.
 
 Locators: ``vault:<address>/<path>``, ``consul:<address>/kv/<key>``,
 ``nomad:<address>/job/<name>``.
@@ -34,6 +38,15 @@ from airlock.classify.packs.gcloud import flagset
 from airlock.classify.packs.toolpack import Options, ToolPack
 
 # -- vault -----------------------------------------------------------------------------------
+
+# API paths a ``vault write`` destroys through: lease and token revocation, sealing,
+# leader step-down, raft peers and snapshots, raw storage, and KV v2's delete/destroy
+# endpoints (``secret/destroy/app/db`` is ``kv destroy``).
+_VAULT_DESTROY_PATHS = (
+    "sys/revoke*|sys/leases/revoke*|sys/seal|sys/step-down|sys/storage/raft/remove-peer|"
+    "sys/storage/raft/snapshot*|sys/raw/*|sys/rekey/*|sys/generate-root/*|auth/token/revoke*|"
+    "*/destroy/*|*/delete/*"
+)
 
 _VAULT_RULES = (
     rule("vault.help", "read", flags="-h|-help"),
@@ -65,7 +78,7 @@ _VAULT_RULES = (
          locator="{base}/{name}"),
     rule("vault.namespace.delete", "destructive", "namespace", "delete", target="arg:0",
          kind="namespace", locator="{base}/namespace/{name}"),
-    rule("vault.{sub}", "destructive", "operator", "seal|rekey|generate-root",
+    rule("vault.{sub}", "destructive", "operator", "seal|rekey|generate-root|step-down",
          kind="server"),
     rule("vault.operator.raft.remove-peer", "destructive", "operator", "raft", "remove-peer",
          kind="server"),
@@ -75,6 +88,10 @@ _VAULT_RULES = (
          locator="{base}/{name}"),
     rule("vault.{sub}", "read", "*", "list|read|lookup|capabilities|get|status|members|"
          "key-status|usage|show"),
+    # the raw API through write: what the named commands do, by path
+    rule("vault.write.destroy", "destructive", "write", args=_VAULT_DESTROY_PATHS,
+         target="arg:0", kind="secret", locator="{base}/{name}",
+         detail="the API path revokes, deletes, seals or rewrites storage"),
     rule("vault.write", "write", "write|patch", target="arg:0", kind="secret",
          locator="{base}/{name}"),
     rule("vault.{sub}", "write", "*", "*", kind="server"),
@@ -138,6 +155,8 @@ _NOMAD_RULES = (
     rule("nomad.{sub}", "destructive", "acl", "*", "delete", kind="acl"),
     rule("nomad.{sub}", "destructive", "quota|sentinel|node-pool|recommendation", "delete|"
          "dismiss", target="arg:0", kind="{kind}", locator="{base}/{group}/{name}"),
+    rule("nomad.operator.raft.remove-peer", "destructive", "operator", "raft", "remove-peer",
+         kind="cluster", detail="the server leaves the raft quorum"),
     rule("nomad.node.drain", "destructive", "node", "drain", flags="-enable|-force",
          kind="node", detail="every allocation on the node moves or stops"),
     rule("nomad.node.eligibility", "write", "node", "eligibility", kind="node"),

@@ -1,6 +1,7 @@
 """The machine itself: ``crontab``, ``systemctl``/``service``, the firewall
-(``iptables``, ``ip6tables``, ``iptables-restore``, ``nft``) and Debian's PostgreSQL
-cluster tools (``pg_dropcluster``, ``pg_ctlcluster``).
+(``iptables``, ``ip6tables``, ``iptables-restore``, ``nft``), Debian's PostgreSQL
+cluster tools (``pg_dropcluster``, ``pg_ctlcluster``) and signals to processes
+(``kill``, ``pkill``, ``killall``).
 
 Risk choices:
 
@@ -24,7 +25,13 @@ Risk choices:
   takes the database down: destructive. (Unlike ``dropdb``, which names a host the
   inventory knows, a cluster is on this machine, whatever it is: held, not refused.)
 
-Locators: ``cron:user:<user>``, ``systemd:<unit>`` (``systemd:user:<unit>`` with
+- Signals: one process, a job or processes matched by name are writes (a dev server
+  restarted); what can reach every process — ``kill -1``, PID 1 or 0, ``killall5``,
+  ``pkill -u USER`` alone, a pattern that matches every name — is destructive, and a
+  PID or pattern from a variable or command output is held (see :class:`ProcessPack`).
+
+Locators: ``cron:user:<user>``, ``process:<pid or pattern>`` (``process:*`` for every
+process), ``systemd:<unit>`` (``systemd:user:<unit>`` with
 ``--user``; ``-H host`` in the detail), ``netfilter:<family>:<table>``,
 ``postgresql-cluster:<version>/<name>``.
 """
@@ -225,6 +232,108 @@ class PgClusterPack(Pack):
                        locator=f"postgresql-cluster:{name}", detail=detail, unresolved=unknown)]
 
 
+# -- kill / pkill / killall -------------------------------------------------------------------
+
+_PKILL_VALUES = frozenset({"-u", "--euid", "-U", "--uid", "-g", "--pgroup", "-G", "--group",
+                           "-P", "--parent", "-s", "--session", "-t", "--terminal", "-F",
+                           "--pidfile", "--ns", "--nslist", "--signal", "-q", "--queue",
+                           "-O", "--older", "--env", "-c", "--cgroup"})
+_KILLALL_VALUES = frozenset({"-s", "--signal", "-u", "--user", "-o", "--older-than", "-y",
+                             "--younger-than", "-n", "--ns", "-Z", "--context"})
+_KILL_VALUES = frozenset({"-s", "--signal", "-n", "-q", "--queue", "--timeout"})
+# a pattern that matches every process name
+_MATCH_ALL = frozenset({"", ".", ".*", "^", "$", "^.*$", ".+", "^.", "*"})
+
+
+@dataclass
+class ProcessPack(Pack):
+    """Signals to processes. One named process, a job (``%1``), a process group or
+    processes matched by name are an everyday write (a dev server is restarted). What can
+    reach every process is destructive: ``kill -1`` (every process the user may signal;
+    as root, the machine), PID 1 (init: the machine or the container), PID 0 (the
+    caller's own process group, the agent included), ``killall5``, and ``pkill``/
+    ``killall`` by user alone or with a pattern that matches every name. A PID or pattern
+    Airlock cannot see (``kill $PID``, ``kill $(lsof -t -i:3000)``) could be any of those:
+    held."""
+
+    def classify(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
+        prog = cmd.program
+        if prog == "killall5":
+            return [self._all(prog, "signals every process on the machine")]
+        if prog == "kill":
+            return self._kill(cmd)
+        values = _PKILL_VALUES if prog == "pkill" else _KILLALL_VALUES
+        positionals, options = split_options(cmd.args, values)
+        if any(o in options for o in ("-h", "--help", "-V", "--version", "-l", "--list")):
+            return [self._one(prog, f"{prog}.help", Risk.READ, prog)]
+        selectors = [o for o in ("-u", "--euid", "-U", "--uid", "--user", "-g", "--pgroup",
+                                 "-G", "--group", "-s", "--session", "-t", "--terminal",
+                                 "-P", "--parent") if o in options]
+        # pkill -9 / killall -KILL: a signal spelt as a cluster of one
+        names = [w for w in positionals]
+        if any(w.dynamic for w in names):
+            return [self._one(prog, f"{prog}.dynamic", Risk.DESTRUCTIVE, "$?", unknown=True,
+                              detail="the process pattern comes from a variable or command")]
+        if not names and selectors:
+            return [self._all(prog, "every process of the selected user, group or session")]
+        if any(w.text in _MATCH_ALL for w in names):
+            return [self._all(prog, "the pattern matches every process")]
+        return [self._one(prog, f"{prog}.signal", Risk.WRITE, " ".join(w.text for w in names)
+                          or prog)]
+
+    def _kill(self, cmd: SimpleCommand) -> list[Target]:
+        args = list(cmd.args)
+        targets: list[Target] = []
+        i, signal_seen, options_done = 0, False, False
+        while i < len(args):
+            w = args[i]
+            t = w.text
+            i += 1
+            if w.dynamic:
+                targets.append(self._one("kill", "kill.dynamic", Risk.DESTRUCTIVE, w.shown,
+                                         unknown=True,
+                                         detail="the process comes from a variable or "
+                                                "command output (it could be -1 or 1)"))
+                continue
+            if not options_done and t == "--":
+                options_done = True
+                continue
+            if not options_done and t in ("-l", "-L", "--list", "--table", "--help", "-h"):
+                return [self._one("kill", "kill.list", Risk.READ, "signals")]
+            if not options_done and t in _KILL_VALUES:
+                i += 1  # -s TERM, -n 9
+                signal_seen = True
+                continue
+            if (not options_done and not signal_seen and t.startswith("-") and len(t) > 1
+                    and not t.startswith("--")):
+                signal_seen = True  # -9, -KILL, -SIGTERM: the signal, not a process
+                continue
+            if not options_done and t.startswith("--"):
+                continue  # --verbose, --timeout=…
+            if t in ("-1",):
+                targets.append(self._all("kill", "-1 signals every process the user may "
+                                                 "(as root: the machine)"))
+            elif t in ("1", "0"):
+                targets.append(self._all("kill", "PID 1 is init (the machine or container)"
+                                         if t == "1" else
+                                         "PID 0 is the caller's own process group"))
+            else:
+                targets.append(self._one("kill", "kill.signal", Risk.WRITE, t))
+        return targets or [self._one("kill", "kill.signal", Risk.READ, "nothing")]
+
+    @staticmethod
+    def _one(tool: str, verb: str, risk: Risk, name: str, unknown: bool = False,
+             detail: str = "") -> Target:
+        return Target(kind="process", name=name, verb=verb, risk=risk, tool=tool,
+                      locator=f"process:{name}", detail=detail, unresolved=unknown,
+                      reversible=risk <= Risk.WRITE)
+
+    @staticmethod
+    def _all(tool: str, detail: str) -> Target:
+        return Target(kind="host", name="every process", verb=f"{tool}.all",
+                      risk=Risk.DESTRUCTIVE, tool=tool, locator="process:*", detail=detail)
+
+
 PACKS: list[Pack] = [
     CrontabPack(name="crontab", programs=("crontab",), kind="crontab",
                 takes_value=frozenset({"-u"}), description="cron tables"),
@@ -260,4 +369,6 @@ PACKS: list[Pack] = [
     ),
     PgClusterPack(name="pg_cluster", programs=("pg_dropcluster", "pg_ctlcluster"),
                   kind="database", description="Debian PostgreSQL cluster tools"),
+    ProcessPack(name="kill", programs=("kill", "pkill", "killall", "killall5"),
+                kind="process", description="signals to processes"),
 ]

@@ -2,13 +2,15 @@
 
 Risk choices follow the terraform pack:
 
-- ``pulumi destroy`` and ``cdk destroy`` delete every resource of the stack:
-  catastrophic, like ``terraform destroy`` (``--preview-only``: read).
+- ``pulumi destroy`` (and its documented aliases ``down`` and ``dn``) and ``cdk
+  destroy`` delete every resource of the stack: catastrophic, like ``terraform destroy``
+  (``--preview-only``: read).
 - ``pulumi up --yes``/``--skip-preview`` and ``cdk deploy --require-approval never``
   change resources with no human looking at the plan: destructive, like
   ``terraform apply -auto-approve``. A plain ``up``/``deploy`` is a write.
 - ``pulumi stack rm`` (its state goes; ``--force`` even with resources left),
-  ``state delete``/``state move``, ``stack import`` (replaces the state), ``cancel``
+  ``state delete``/``state move``, ``state unprotect`` (what stopped a delete no longer
+  does), ``stack import`` (replaces the state), ``cancel``
   and ``cdk gc`` (deletes unused assets): destructive.
 - ``preview``, ``stack ls``, ``cdk diff|synth|ls``: read.
 
@@ -26,8 +28,8 @@ from airlock.classify.packs.toolpack import ToolPack
 _PULUMI_RULES = (
     rule("pulumi.help", "read", flags="--help|-h"),
     rule("pulumi.help", "read", "help|version|about|whoami|gen-completion"),
-    rule("pulumi.destroy", "read", "destroy|down", flags="--preview-only"),
-    rule("pulumi.destroy", "catastrophic", "destroy|down", kind="stack",
+    rule("pulumi.destroy", "read", "destroy|down|dn", flags="--preview-only"),
+    rule("pulumi.destroy", "catastrophic", "destroy|down|dn", kind="stack",
          detail="deletes every resource of the stack"),
     rule("pulumi.up.yes", "destructive", "up|update", flags="--yes|-y|--skip-preview|-f",
          kind="stack", detail="changes resources with no human looking at the preview"),
@@ -38,6 +40,8 @@ _PULUMI_RULES = (
          detail="the stack's state is deleted"),
     rule("pulumi.{sub}", "destructive", "state", "delete|move|edit|repair", kind="stack",
          detail="the state no longer matches the resources"),
+    rule("pulumi.state.unprotect", "destructive", "state", "unprotect", kind="stack",
+         detail="lifts the protection that stops a resource being deleted"),
     rule("pulumi.stack.import", "destructive", "stack", "import", kind="stack",
          detail="replaces the stack's state"),
     rule("pulumi.cancel", "destructive", "cancel", kind="stack"),
@@ -90,7 +94,7 @@ PACKS: list[Pack] = [
     ),
     ToolPack(
         name="cdk",
-        programs=("cdk",),
+        programs=("cdk", "aws-cdk"),
         rules=_CDK_RULES,
         kind="stack",
         takes_value=flagset(

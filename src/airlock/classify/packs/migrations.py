@@ -16,7 +16,9 @@ Risk choices:
   ``manage.py flush|reset_db``, ``flyway clean``, ``liquibase dropAll``) and running
   migrations backwards (``rails db:rollback``, ``alembic downgrade``, ``flyway undo``,
   ``liquibase rollback*``, ``knex migrate:rollback|migrate:down``, ``sequelize
-  db:migrate:undo*``, ``manage.py migrate APP zero``): destructive.
+  db:migrate:undo*``, ``manage.py migrate APP zero``, ``rails db:migrate VERSION=…``):
+  destructive. ``knex seed:run`` in production (``--env production``) is destructive
+  too: knex's seed template begins by deleting every row it replaces.
 - Applying migrations forward (``migrate deploy``, ``db:migrate``, ``alembic upgrade``,
   ``flyway migrate``, ``liquibase update``…): write.
 - Generating code or SQL without running it (``prisma generate``, ``drizzle-kit
@@ -36,11 +38,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from airlock.action import Target
+from airlock.action import Risk, Target
 from airlock.classify.command import ClassifyContext, SimpleCommand, Word
 from airlock.classify.packs.base import Pack, Rule, rule
 from airlock.classify.packs.gcloud import flagset
 from airlock.classify.packs.toolpack import Options, ToolPack
+from airlock.config import PRODUCTION_NAMES
 
 _DB = {"kind": "database"}
 _HELP = (rule("{tool}.help", "read", flags="--help|-h"),
@@ -93,6 +96,8 @@ _RAILS_RULES = (
          detail="drops, reloads or rolls back the schema", **_DB),
     rule("{tool}.{sub}", "write", "console|c|runner|r|dbconsole", detail="code not inspected",
          **_DB),
+    rule("{tool}.db.migrate.version", "destructive", args=("db:migrate|db:migrate:*",
+         "VERSION=*"), detail="migrating to a version unapplies the later ones", **_DB),
     rule("{tool}.db.write", "write", args=_RAILS_WRITE, **_DB),
     rule("{tool}.{sub}", "read", "db:version|db:migrate:status|db:abort_if_pending_migrations|"
          "routes|about|stats|notes|middleware|version|time:zones*|test|test:*|spec|"
@@ -194,9 +199,22 @@ class MigrationPack(ToolPack):
         ctx: ClassifyContext,
     ) -> list[Target]:
         verb = rule.verb.replace("{tool}", self.name)
+        seeding = self.name == "knex" and bool(positionals) and positionals[0].text == "seed:run"
+        if seeding and _production_env(cmd, options):
+            # knex's seed template starts by deleting every row of the table
+            rule = replace(rule, risk=Risk.DESTRUCTIVE,
+                           detail="seed files delete the rows they replace (knex's template "
+                                  "begins with del()), here in production")
         if rule.verb.endswith(".credentials.show"):
             ctx.flag("secret-read", f"{self.name} credentials:show prints live credentials")
         return super().targets_for(replace(rule, verb=verb), cmd, positionals, options, ctx)
+
+
+def _production_env(cmd: SimpleCommand, options: Options) -> bool:
+    """``--env production`` (``-e prod``, ``NODE_ENV=production``…) on the command line."""
+    values = [v for name in ("--env", "-e") for v in options.get(name, []) if v is not None]
+    values += [w for name, w in cmd.env.items() if name in ("NODE_ENV", "KNEX_ENV")]
+    return any(v.dynamic or v.text.lower() in PRODUCTION_NAMES for v in values)
 
 
 def _pack(name: str, programs: tuple[str, ...], rules: tuple[Rule, ...], values: str,

@@ -16,7 +16,8 @@ Risk choices:
   updates the state: write.
 - ``state rm|mv|push|replace-provider``, ``workspace delete`` and ``force-unlock``:
   destructive (the state is what ties real resources to the code).
-- ``plan``, ``validate``, ``fmt``, ``init``, ``show``, ``output``, ``state list``…: read.
+- ``plan``, ``validate``, ``fmt``, ``init``, ``show``, ``output``, ``state list``,
+  ``state rm|mv -dry-run``…: read.
 - terragrunt's ``run-all``/``run --all``/``--all`` over ``apply`` asks once for the whole
   stack without showing any plan: destructive, like ``-auto-approve``; over ``destroy``
   (or ``destroy-all``): catastrophic.
@@ -128,6 +129,8 @@ _RULES = (
     rule("{tool}.apply", "write", "apply", detail="shows the plan and asks for confirmation"),
     rule("{tool}.refresh", "write", "refresh", detail="updates the state"),
     # state
+    rule("{tool}.state.{sub}", "read", "state", "rm|mv", flags="-dry-run",
+         without="-dry-run=false", detail="dry run: lists what would change"),
     rule("{tool}.state.{sub}", "destructive", "state", "rm|mv|push|replace-provider",
          target="args", kind="state", locator="{base}"),
     rule("{tool}.state.{sub}", "read", "state", "list|show|pull"),

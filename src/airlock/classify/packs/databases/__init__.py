@@ -1,5 +1,6 @@
 """Database client packs: psql, mysql/mariadb, mysqladmin, sqlite3, redis-cli, pg_dump/
-pg_dumpall/mysqldump, dropdb/createdb/dropuser/createuser, pg_restore and mongosh/mongo.
+pg_dumpall/mysqldump, dropdb/createdb/dropuser/createuser, pg_restore, mongosh/mongo and
+mongodump/mongoexport/mongorestore/mongoimport.
 
 Every database command yields at least one target carrying a connection *locator*
 without the password — ``postgresql://user@host:5432/db``, ``mysql://user@host:3306/db``,
@@ -42,7 +43,7 @@ from airlock.classify.packs.databases.postgres import psql_split
 
 # registry order, as ``airlock packs`` lists them
 _ORDER = ("psql", "mysql", "sqlite3", "redis-cli", "mysqladmin", "pg_dump", "mysqldump",
-          "pg-admin", "pg_restore", "mongosh")
+          "pg-admin", "pg_restore", "mongosh", "mongo-tools")
 _BY_NAME = {p.name: p for m in (postgres, mysql, sqlite, redis, mongo) for p in m.PACKS}
 PACKS: list[Pack] = [_BY_NAME[name] for name in _ORDER]
 

@@ -223,7 +223,7 @@ def parse_conninfo(text: str) -> dict[str, str]:
     for key, value in CONNINFO.findall(text):
         if value.startswith("'"):
             value = re.sub(r"\\(.)", r"\1", value[1:-1])
-        if key in ("host", "hostaddr", "port", "user", "dbname"):
+        if key in ("host", "hostaddr", "port", "user", "dbname", "service"):
             fields["host" if key == "hostaddr" else key] = value
     return fields
 
@@ -235,7 +235,12 @@ def is_pg_url(text: str) -> bool:
 def pg_fields(text: str) -> dict[str, str] | None:
     """Fields of a libpq URL or conninfo string; None for a plain database name."""
     if is_pg_url(text):
-        return parse_url(text) or {}
+        fields = parse_url(text) or {}
+        if "service=" in text:  # postgresql:///app?service=prod
+            service = parse_qs(urlsplit(text).query).get("service")
+            if service:
+                fields["service"] = service[-1]
+        return fields
     if "=" in text:
         return parse_conninfo(text)
     return None
@@ -277,11 +282,13 @@ def pg_conn(
     -h/-p/-U/-d, then PGHOST/PGPORT/PGUSER/PGDATABASE, then DATABASE_URL, then defaults."""
     b = ConnBuilder("postgresql")
     db_word = last_option(options, "-d", "--dbname") or dbname
+    service = False  # a pg_service.conf entry: host and database are in a file
     if db_word is not None and db_word.unknown:
         b.conn.unresolved = True
     elif db_word is not None:
         fields = pg_fields(db_word.text)
         if fields is not None:
+            service = bool(fields.pop("service", ""))
             b.offer_fields(fields)
         else:
             b.offer("dbname", db_word.text)
@@ -298,9 +305,17 @@ def pg_conn(
         if unknown:
             b.conn.unresolved = True
         b.offer(field, value)
+    value, unknown = env_value(cmd, ctx, "PGSERVICE")
+    service = service or bool(value) or unknown
     url, unknown = env_value(cmd, ctx, "DATABASE_URL")
     if is_pg_url(url):
-        b.offer_fields(parse_url(url))
+        fields = pg_fields(url) or {}
+        service = service or bool(fields.pop("service", ""))
+        b.offer_fields(fields)
+    if service and not b.conn.host:
+        # ``service=prod``/PGSERVICE: the host is in pg_service.conf, which Airlock does not
+        # read; the default (localhost) would be a guess
+        b.conn.unresolved = True
     if not b.conn.dbname and b.conn.user:
         b.conn.dbname = b.conn.user  # libpq's default database is the user name
     return b.conn

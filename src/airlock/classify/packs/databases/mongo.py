@@ -1,6 +1,10 @@
 """mongosh and mongo: ``--eval`` JS, script files and stdin. Method calls are recognised
 from the token stream (``db.users.drop()``, ``deleteMany({})``, ``dropDatabase()``); an
-unknown function or method is held."""
+unknown function or method is held.
+
+The Database Tools beside them: ``mongodump``/``mongoexport`` read (their output file is
+a write), ``mongorestore``/``mongoimport`` write, and with ``--drop`` (or ``mongoimport
+--mode delete``) destroy."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from airlock.classify.packs.databases.base import (
     ConnBuilder,
     DbPack,
     Options,
+    file_write,
     has_option,
     last_option,
     options_of,
@@ -621,11 +626,60 @@ class _MongoRun:
         return [self._target(conn, db, coll, verb, risk, detail, unresolved)]
 
 
+_TOOLS_TAKES = _MONGO_TAKES | frozenset({
+    "--uri", "-h", "-d", "-c", "--collection", "-o", "--out", "-q", "--query", "--queryFile",
+    "--nsInclude", "--nsExclude", "--nsFrom", "--nsTo", "--type", "--fields", "-f",
+    "--fieldFile", "--mode", "--upsertFields", "-j", "--numParallelCollections",
+    "--numInsertionWorkersPerCollection", "--readPreference", "--writeConcern", "--file",
+    "--sort", "--limit", "--skip", "--excludeCollection", "--excludeCollectionsWithPrefix",
+    "--config", "--dir", "--collectionsDir",
+})
+
+
+class MongoToolsPack(DbPack):
+    """The MongoDB Database Tools: ``mongodump``/``mongoexport`` read;
+    ``mongorestore``/``mongoimport`` write, and destroy with ``--drop`` (each collection
+    is dropped before it is restored) or ``mongoimport --mode delete``."""
+
+    def classify_db(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
+        _, options = split_options(cmd.args, _TOOLS_TAKES)
+        tool = cmd.program if cmd.program in self.programs else self.name
+        # the tools' short and long spellings of what mongosh calls --host and --db
+        for short, long in (("-h", "--host"), ("-d", "--db")):
+            options.setdefault(long, []).extend(options.get(short, []))
+        conn = MongoPack._conn(cmd, ctx, options, last_option(options, "--uri"))
+        if has_option(options, "--help", "--version"):
+            return [conn.target("mongo.help", READ, tool, "--help/--version")]
+        if tool in ("mongodump", "mongoexport"):
+            targets = [conn.target("mongo.dump", READ, tool, f"{tool} reads the database")]
+            for word in options_of(options, "-o", "--out"):
+                if word is not None and word.text != "-":
+                    targets.append(file_write(ctx, word, tool, f"{tool} writes here")
+                                   or conn.target("mongo.dump", READ, tool, ""))
+            return targets
+        mode = last_option(options, "--mode")
+        if has_option(options, "--drop"):
+            return [conn.target(f"{tool}.drop", DESTRUCTIVE, tool,
+                                "drops each collection before loading it")]
+        if mode is not None and (mode.unknown or mode.text == "delete"):
+            return [conn.target(f"{tool}.delete", DESTRUCTIVE, tool,
+                                "--mode delete removes the matching documents")]
+        if has_option(options, "--dryRun"):
+            return [conn.target(f"{tool}.dry-run", READ, tool, "--dryRun")]
+        return [conn.target(f"{tool}.load", WRITE, tool, "inserts documents")]
+
+
 PACKS: list[Pack] = [
     MongoPack(
         name="mongosh",
         programs=("mongosh", "mongo"),
         kind="database",
         description="MongoDB shell: --eval, script files, stdin",
+    ),
+    MongoToolsPack(
+        name="mongo-tools",
+        programs=("mongodump", "mongoexport", "mongorestore", "mongoimport"),
+        kind="database",
+        description="MongoDB Database Tools: dump and export (read), restore and import",
     ),
 ]

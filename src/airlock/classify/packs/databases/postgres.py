@@ -64,7 +64,9 @@ _PSQL_TAKES = frozenset(
     }
 )
 
-_DOLLAR_QUOTE = re.compile(r"\$([A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*)?\$")
+# a $tag$: a letter, _ or non-ASCII first, digits after (spelt negatively: compiles fast)
+_DOLLAR_QUOTE = re.compile(r"\$([^\x00-\x40\x5b-\x5e\x60\x7b-\x7f]"
+                           r"[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]*)?\$")
 
 
 def psql_split(text: str) -> list[tuple[str, str]]:
@@ -355,9 +357,12 @@ class PsqlPack(DbPack):
         old = s.conn
         conn = Conn("postgresql", old.host, old.port, old.user, old.dbname, old.unresolved)
         if fields is not None:
+            service = fields.pop("service", "")
             conn = Conn("postgresql", unresolved=old.unresolved)
             for key, value in fields.items():
                 setattr(conn, key, value)
+            if service and not conn.host:
+                conn.unresolved = True  # \c service=prod: the host is in pg_service.conf
         else:
             for field, value in zip(("dbname", "user", "host", "port"), words, strict=False):
                 if value != "-":

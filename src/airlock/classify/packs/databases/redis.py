@@ -134,6 +134,12 @@ _REDIS_SUB: dict[tuple[str, str], tuple[Risk, str]] = {
     ("CLUSTER", "DELSLOTS"): (DESTRUCTIVE, ""),
     ("CLUSTER", "DELSLOTSRANGE"): (DESTRUCTIVE, ""),
 }
+# CONFIG SET parameters under which data is lost or files written: persistence off
+# (``appendonly no``, ``save ""``), an eviction policy (``allkeys-lru`` evicts any key),
+# and where the dump goes (``dir``/``dbfilename``: the classic way to write files as
+# redis).
+_CONFIG_LOSES_DATA = frozenset({"appendonly", "save", "maxmemory-policy", "dir", "dbfilename",
+                                "appendfilename", "appenddirname"})
 _REDIS_READ_FAMILIES = frozenset(
     {
         "CONFIG",
@@ -420,6 +426,12 @@ class RedisPack(DbPack):
             return [
                 self._db(conn, f"redis.{name.lower()}", DESTRUCTIVE, "script body is not analysed")
             ]
+        if name == "CONFIG" and sub == "SET":
+            params = args[1::2]
+            if any(w.unknown or w.text.lower() in _CONFIG_LOSES_DATA for w in params):
+                return [self._db(conn, "redis.config.set", DESTRUCTIVE,
+                                 "a persistence, eviction or file setting: keys can be lost or "
+                                 "files written on the server", whole=True)]
         if (name, sub) in _REDIS_SUB:
             risk, detail = _REDIS_SUB[(name, sub)]
             return [self._db(conn, f"redis.{name.lower()}.{sub.lower()}", risk, detail)]
