@@ -43,9 +43,9 @@ EXTRA = [
 ]
 
 
-def load_corpus() -> list[dict[str, str]]:
+def load_corpus(corpus: Path = CORPUS) -> list[dict[str, str]]:
     items: list[dict[str, str]] = []
-    for path in sorted(CORPUS.glob("*.jsonl")):
+    for path in sorted(corpus.glob("*.jsonl")):
         for line in path.read_text().splitlines():
             if line.strip():
                 item = json.loads(line)
@@ -64,7 +64,7 @@ def make_workspace(base: Path) -> Path:
     return ws
 
 
-def in_process(ws: Path) -> None:
+def in_process(ws: Path, corpus: Path = CORPUS) -> None:
     from airlock.action import Action
     from airlock.config import load_config
     from airlock.pipeline import Checker
@@ -74,7 +74,7 @@ def in_process(ws: Path) -> None:
     t0 = time.perf_counter()
     checker = Checker(cfg)
     build_ms = (time.perf_counter() - t0) * 1000
-    items = load_corpus()
+    items = load_corpus(corpus)
     actions = [Action(command=i["command"], kind=i.get("kind", "shell"), scope=i.get("scope"),
                       dialect=i.get("dialect"), cwd=str(ws)) for i in items]
     # ≥ 1,000 distinct decisions: the corpus in three working directories
@@ -143,6 +143,12 @@ def whole_process(ws: Path, runs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--corpus", type=Path, default=CORPUS,
+                        help="a directory of labelled *.jsonl to decide (default: "
+                             "tests/corpus), e.g. an older checkout's, to compare like "
+                             "for like")
+    parser.add_argument("--decisions-only", action="store_true",
+                        help="skip the whole-process timings")
     args = parser.parse_args()
     # not under /tmp: Airlock treats temp dirs as a sandbox
     sys.path.insert(0, str(ROOT))
@@ -151,8 +157,9 @@ def main() -> None:
     base = Path(tempfile.mkdtemp(prefix="airlock-bench-", dir=str(WS_BASE)))
     try:
         ws = make_workspace(base)
-        in_process(ws)
-        whole_process(ws, args.runs)
+        in_process(ws, args.corpus)
+        if not args.decisions_only:
+            whole_process(ws, args.runs)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from airlock.action import Target
@@ -87,14 +89,38 @@ def match_resource(locator: str, resources: list[Resource]) -> Resource | None:
             host = ""
     path = locator[5:] if locator.startswith("path:") else (
         locator[7:] if locator.startswith("sqlite:") else "")
-    for res in resources:
-        if any(fnmatch.fnmatchcase(locator, p) for p in res.match):
+    for res, match, hosts in _compiled(resources):
+        if match is not None and match.match(locator):
             return res
         for ident in res.ids:
             if locator == ident or locator.endswith((":" + ident, "/" + ident)):
                 return res
-        if host and any(fnmatch.fnmatchcase(host, p) for p in res.hosts):
+        if host and hosts is not None and hosts.match(host):
             return res
         if path and any(within(path, p) for p in res.paths):
             return res
     return None
+
+
+_Compiled = list[tuple[Resource, "re.Pattern[str] | None", "re.Pattern[str] | None"]]
+_cache: dict[int, tuple[list[Resource], _Compiled]] = {}
+
+
+def _compiled(resources: list[Resource]) -> _Compiled:
+    """Each resource's ``match`` and ``hosts`` globs as one regex each (what
+    ``fnmatchcase`` does one pattern at a time), built once per inventory: a decision
+    resolves every target against every resource."""
+    hit = _cache.get(id(resources))
+    if hit is not None and hit[0] is resources:
+        return hit[1]
+
+    def one(patterns: Sequence[str]) -> re.Pattern[str] | None:
+        if not patterns:
+            return None
+        return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
+
+    built = [(res, one(res.match), one(res.hosts)) for res in resources]
+    if len(_cache) > 16:
+        _cache.clear()
+    _cache[id(resources)] = (resources, built)
+    return built

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import os
 
+_Key = tuple[str | None, str | None, str | None]
+_last: tuple[_Key, str] | None = None
+
 
 def default_home() -> str:
-    env = os.environ.get("AIRLOCK_HOME")
-    if env:
-        return os.path.abspath(os.path.expanduser(env))
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local",
-                                                          "share")
-    return os.path.join(base, "airlock")
+    global _last
+    environ = os.environ
+    key = (environ.get("AIRLOCK_HOME"), environ.get("XDG_DATA_HOME"), environ.get("HOME"))
+    if _last is not None and _last[0] == key:
+        return _last[1]  # every decision asks; the environment rarely changes
+    if key[0]:
+        home = os.path.abspath(os.path.expanduser(key[0]))
+    else:
+        base = key[1] or os.path.join(os.path.expanduser("~"), ".local", "share")
+        home = os.path.join(base, "airlock")
+    if not key[0] or os.path.isabs(key[0]):  # a relative one follows the cwd
+        _last = (key, home)
+    return home

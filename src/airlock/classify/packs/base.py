@@ -15,6 +15,7 @@ Every pack module imports this one; the list of built-in packs is in
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,32 +56,62 @@ class Rule:
     locator: str = ""
     reversible: bool = False
     detail: str = ""
+    # the patterns above, compiled once (a decision tries a pack's rules in turn)
+    _when: tuple[_Matcher, ...] = field(default=(), init=False, repr=False, compare=False)
+    _flags: tuple[tuple[str, ...], ...] = field(default=(), init=False, repr=False,
+                                                compare=False)
+    _without: tuple[tuple[str, ...], ...] = field(default=(), init=False, repr=False,
+                                                  compare=False)
+    _args: tuple[_Matcher, ...] = field(default=(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_when", tuple(_Matcher(p) for p in self.when))
+        object.__setattr__(self, "_flags", tuple(tuple(f.split("|")) for f in self.flags))
+        object.__setattr__(self, "_without",
+                           tuple(tuple(f.split("|")) for f in self.without))
+        object.__setattr__(self, "_args", tuple(_Matcher(p) for p in self.args))
 
     def matches(
         self, positionals: Sequence[Word], options: dict[str, list[Word | None]]
     ) -> bool:
-        if len(positionals) < len(self.when):
+        if len(positionals) < len(self._when):
             return False
-        for pattern, word in zip(self.when, positionals, strict=False):
-            if word.dynamic:
+        for matcher, word in zip(self._when, positionals, strict=False):
+            if word.dynamic or not matcher(word.text):
                 return False
-            if not any(fnmatch.fnmatchcase(word.text, p) for p in pattern.split("|")):
+        for alts in self._flags:
+            if not any(alt in options for alt in alts):
                 return False
-        for flag in self.flags:
-            if not any(alt in options for alt in flag.split("|")):
+        for alts in self._without:
+            if any(alt in options for alt in alts):
                 return False
-        for flag in self.without:
-            if any(alt in options for alt in flag.split("|")):
-                return False
-        if self.args:
-            rest = positionals[len(self.when) :]
-            for pattern in self.args:
-                alts = pattern.split("|")
-                if not any(
-                    w.dynamic or any(fnmatch.fnmatchcase(w.text, a) for a in alts) for w in rest
-                ):
+        if self._args:
+            rest = positionals[len(self._when) :]
+            for matcher in self._args:
+                if not any(w.dynamic or matcher(w.text) for w in rest):
                     return False
         return True
+
+
+class _Matcher:
+    """``"get|describe-*"``: true for a word any alternative matches as ``fnmatchcase``
+    would — literals by set membership, globs by one compiled regex."""
+
+    __slots__ = ("glob", "literals")
+
+    def __init__(self, pattern: str) -> None:
+        alts = pattern.split("|")
+        self.literals = frozenset(a for a in alts if not _MAGIC.search(a))
+        globs = [a for a in alts if _MAGIC.search(a)]
+        self.glob = re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs)).match \
+            if globs else None
+
+    def __call__(self, text: str) -> bool:
+        return text in self.literals or (self.glob is not None and
+                                         self.glob(text) is not None)
+
+
+_MAGIC = re.compile(r"[*?\[]")
 
 
 @dataclass
