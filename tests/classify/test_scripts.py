@@ -421,3 +421,27 @@ def test_a_recipe_looked_up_from_a_directory_airlock_cannot_know_is_held(
     d = decide(command, cwd=workspace)
     assert held(d, "cannot tell which directory"), (d.decision, d.reasons)
     assert all("\x00" not in path for path in d.inputs)
+
+
+@pytest.mark.parametrize(("source", "decision"), [
+    ("const rimraf = require('rimraf');\nrimraf.sync('/srv/data');\n", "hold"),
+    ("const { rimrafSync: r } = require('rimraf');\nr('/srv/data');\n", "hold"),
+    ("const fse = require('fs-extra');\nfse.emptyDirSync('/srv/data');\n", "hold"),
+    ("import { rm } from 'node:fs/promises';\nawait rm('/srv/data', { recursive: true });\n",
+     "hold"),
+    ("const cp = require('child_process');\ncp.execSync('rm -rf /srv/data');\n", "hold"),
+    ("const vm = require('vm');\nvm.runInThisContext(process.argv[2]);\n", "hold"),
+    ("const fs = require('fs');\nfs['rm' + 'Sync']('x');\n", "hold"),
+    ("const { Client } = require('pg');\nawait new Client().query('TRUNCATE users');\n",
+     "hold"),
+    # ordinary programs: templates, Map.delete, a GET, reads, workspace deletes
+    ("const cache = new Map();\ncache.delete('k');\n"
+     "const r = await fetch(`https://api.example.com/items/${id}`);\n"
+     "console.log(`<p>${await r.text()}</p>`);\n", "allow"),
+    ("const fs = require('fs');\nfs.rmSync('build', {recursive: true, force: true});\n",
+     "allow"),
+])
+def test_a_node_file_gets_the_analysis_node_e_gets(workspace: Path, source: str,
+                                                    decision: str) -> None:
+    write(workspace, "x.js", source)
+    assert decide("node x.js", cwd=workspace).decision == decision

@@ -28,9 +28,8 @@ import textwrap
 
 from airlock.action import Risk, Target
 from airlock.classify import limits
-from airlock.classify.code import SQL_WORDS, python_source
+from airlock.classify.code import SQL_WORDS, javascript_source, python_source
 from airlock.classify.command import ClassifyContext, SimpleCommand, Word
-from airlock.classify.targets import path_targets
 
 SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh", "ash", "mksh"})
 MAKES = frozenset({"make", "gmake"})
@@ -174,7 +173,14 @@ def _code(text: str, lang: str, name: str, cmd: SimpleCommand, ctx: ClassifyCont
     if lang == "python":
         return python_source(text, cmd, ctx)  # the analysis `python -c` uses
     if lang == "node":
-        return _node(text, name, cmd, ctx)
+        # the analysis `node -e` uses; SQL handed to a driver it cannot follow still counts
+        found = javascript_source(text, cmd, ctx)
+        if SQL_WORDS.search(text) and not any(
+                t.verb.startswith("sql.") and t.risk >= Risk.DESTRUCTIVE for t in found):
+            found.append(Target(kind="database", name="?", verb="sql.destructive",
+                                risk=Risk.DESTRUCTIVE, tool=cmd.program, locator="unknown:",
+                                detail=f"{name} carries destructive SQL", unresolved=True))
+        return found
     found = ctx.classify_source(Word(text), f"script {name}")
     return found or [_ran(cmd, ctx, name)]
 
@@ -223,58 +229,6 @@ def _local_file(cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target] | None
     if lang is None:
         return None  # another interpreter (ruby, perl…): judged as a program
     return _file(head, lang, cmd, ctx)
-
-
-_CHILD = re.compile(r"""['"](?:node:)?child_process['"]|\bBun\.spawn|\bDeno\.(?:run|Command)""")
-_NODE_EXEC = re.compile(r"""\b(?:execSync|exec)\s*\(\s*(['"])((?:(?!\1)[^\\\n]|\\.)*)\1\s*[,)]""")
-_NODE_SPAWNS = re.compile(r"\b(?:execSync|exec|execFileSync|execFile|spawnSync|spawn|fork)"
-                          r"\s*\(")
-_NODE_EVAL = re.compile(r"(?<![.\w])eval\s*\(|\bnew\s+Function\s*\(|\bvm\.run\w*\s*\(")
-_NODE_RM_LITERAL = re.compile(
-    r"""\b(?:rmSync|rmdirSync|unlinkSync|rm|rmdir|unlink|remove|removeSync|emptyDir|"""
-    r"""emptyDirSync|rimraf|rimrafSync)\s*\(\s*(['"])([^'"\n]*)\1""")
-_NODE_RM = re.compile(r"\b(?:fs|fsp|fse|promises|fsExtra)\.(?:rmSync|rmdirSync|unlinkSync|rm|"
-                      r"rmdir|unlink|remove|removeSync|emptyDir|emptyDirSync)\s*\(|"
-                      r"\brimraf(?:Sync)?\s*\(")
-
-
-def _node(text: str, name: str, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
-    """A Node file: deletes with literal paths are targets, commands with literal text are
-    classified; spawning or deleting what Airlock cannot see is held. (Template literals
-    and ``map.delete()`` are ordinary JavaScript, so the ``node -e`` word search would
-    hold nearly every file.)"""
-    out: list[Target] = []
-    literal_rm = {m.start() for m in _NODE_RM_LITERAL.finditer(text)}
-    for m in _NODE_RM_LITERAL.finditer(text):
-        out.extend(path_targets([Word(m.group(2))], ctx, verb="fs.delete", risk=Risk.WRITE,
-                                tool=cmd.program, recursive=True, delete=True))
-    for m in _NODE_RM.finditer(text):
-        call = text.find("(", m.start())
-        if not any(s >= m.start() and s <= call for s in literal_rm):
-            ctx.unparsed(f"{name} deletes a path Airlock cannot see ({m.group(0).strip()})")
-            out.append(_held_target(cmd, f"{name} deletes a computed path"))
-            break
-    if _CHILD.search(text):
-        literal = {m.start() for m in _NODE_EXEC.finditer(text)}
-        for m in _NODE_EXEC.finditer(text):
-            out.extend(ctx.classify_source(Word(m.group(2)), f"{name} {m.group(0)[:20]}"))
-        if any(m.start() not in literal for m in _NODE_SPAWNS.finditer(text)):
-            ctx.unparsed(f"{name} starts processes Airlock cannot see")
-            out.append(_held_target(cmd, f"{name} spawns a computed command"))
-    if _NODE_EVAL.search(text):
-        ctx.unparsed(f"{name} evaluates code Airlock cannot see")
-        out.append(_held_target(cmd, f"{name} evaluates computed code"))
-    if SQL_WORDS.search(text):
-        out.append(Target(kind="database", name="?", verb="sql.destructive",
-                          risk=Risk.DESTRUCTIVE, tool=cmd.program, locator="unknown:",
-                          detail=f"{name} carries destructive SQL", unresolved=True))
-    return out or [_ran(cmd, ctx, name)]
-
-
-def _held_target(cmd: SimpleCommand, detail: str) -> Target:
-    return Target(kind="program", name=cmd.program, verb=f"{cmd.program}.script",
-                  risk=Risk.DESTRUCTIVE, tool=cmd.program, locator="unknown:",
-                  detail=detail, unresolved=True)
 
 
 def _lines(ctx: ClassifyContext, where: str, lines: list[str], what: str) -> list[Target]:

@@ -30,7 +30,7 @@ from airlock.classify.code.scripting import analyse as analyse_script
 from airlock.classify.command import ClassifyContext, SimpleCommand, Word
 from airlock.classify.targets import path_targets, program_target, replacing
 
-__all__ = ["SQL_WORDS", "classify_interpreter", "python_source"]
+__all__ = ["SQL_WORDS", "classify_interpreter", "javascript_source", "python_source"]
 
 
 def classify_interpreter(cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target] | None:
@@ -92,6 +92,14 @@ def python_source(text: str, cmd: SimpleCommand, ctx: ClassifyContext) -> list[T
     the same analysis as ``python -c``, less strict about reads of URLs it is given."""
     fx = Effects(cmd, ctx, strict=False)
     analyse_python(text, fx, "the program")
+    return fx.targets or [program_target(cmd, ctx, Risk.WRITE)]
+
+
+def javascript_source(text: str, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
+    """A Node program file (``node x.js``): the same analysis as ``node -e``, less strict
+    about reads of URLs it is given."""
+    fx = Effects(cmd, ctx, strict=False)
+    analyse_javascript(text, fx, "the program")
     return fx.targets or [program_target(cmd, ctx, Risk.WRITE)]
 
 
