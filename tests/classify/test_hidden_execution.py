@@ -122,11 +122,16 @@ def test_shell_code_is_found_however_the_options_are_spelt(workspace: Path,
 @pytest.mark.parametrize("command", [
     "bash -c 'rm -rf \"$1\"' _ /srv/data",
     "sh -c 'rm -rf $0' /srv/data",
-    "bash -c 'rm -rf \"$1\"' _ \"$DIR\"",
 ])
-def test_positional_parameters_of_shell_c_are_not_known_so_deletes_are_held(
+def test_positional_parameters_of_shell_c_are_its_literal_arguments(
         workspace: Path, command: str) -> None:
     d = decide(command, cwd=workspace)
+    assert d.decision == "hold" and deletes(d, "/srv/data"), d.targets
+
+
+def test_a_positional_parameter_from_a_variable_is_not_known_so_the_delete_is_held(
+        workspace: Path) -> None:
+    d = decide("bash -c 'rm -rf \"$1\"' _ \"$DIR\"", cwd=workspace)
     assert d.decision == "hold" and any(t.unresolved for t in d.targets), d.targets
 
 

@@ -257,7 +257,7 @@ def test_a_directory_that_differs_by_branch_is_each_of_them() -> None:
     ("pushd ~ && rm -rf ./*", "deny"),
     ("env --chdir=/var/lib rm -rf mysql", "hold"),
     ("sudo -i rm -rf build", "hold"),  # the target user's home: not known here
-    ('cd "$(mktemp -d)" && rm -rf build', "hold"),
+    ('cd "$(mktemp -d)" && rm -rf build', "allow"),  # a fresh temp dir
     ("cd src && rm -rf __pycache__", "allow"),
     ("env -C src ls", "allow"),
     ("pushd src && pytest && popd", "allow"),
@@ -321,4 +321,47 @@ def test_links_already_on_disk_are_followed(workspace: Path) -> None:
 ])
 def test_env_split_string_is_a_command_line(workspace: Path, source: str,
                                             decision: str) -> None:
+    assert decide(source, cwd=workspace).decision == decision
+
+
+# ---- mktemp output and positional parameters of bash -c --------------------------------
+
+@pytest.mark.parametrize(("command", "expect"), [
+    ('f=$(mktemp); echo hi > "$f"; rm -f "$f"', "allow"),
+    ('t=$(mktemp -d /tmp/build.XXXXXX); rm -rf "$t"', "allow"),
+    ('t="$(mktemp -t foo.XXXX)"; rm -rf "$t"/x', "allow"),
+    ('t=$(mktemp -d --tmpdir=/var/tmp); rm -rf "$t"', "allow"),
+    ('t=$(mktemp -d); tmp=/srv; t=$tmp; rm -rf "$t"', "deny"),
+    ('t=$(mktemp -p /srv); rm -rf "$t"', "hold"),  # not a temp dir: unknown
+    ('t=$(TMPDIR=/srv mktemp); rm -rf "$t"', "hold"),
+    ('read TMPDIR; t=$(mktemp -d); rm -rf "$t"', "hold"),
+    ("$(mktemp) -rf /", "hold"),  # never a program name
+    ('t=$(mktemp -d); sudo "$t"/x -rf /', "hold"),
+    ("bash -c 'rm -rf \"$1\"' _ build", "allow"),
+    ("sh -c 'echo \"$@\"' x a b", "allow"),
+    ("bash -c 'rm -rf \"$1\"' _ /", "deny"),
+    ("bash -c 'rm -rf \"$2\"' _ \"$X\" build", "hold"),  # $X may be 0 or 2 fields
+    ("sh -c 'rm -rf \"$0\"' build", "allow"),
+    ("bash -c 'rm -rf $1/'", "deny"),  # no arguments: $1 is empty
+])
+def test_mktemp_paths_and_shell_c_arguments_are_known(workspace: Path, command: str,
+                                                      expect: str) -> None:
+    assert decide(command, cwd=workspace).decision == expect
+
+
+def test_bash_script_arguments_are_its_positional_parameters(workspace: Path) -> None:
+    (workspace / "clean.sh").write_text('rm -rf "$1"\n')
+    assert decide("bash clean.sh build", cwd=workspace).decision == "allow"
+    assert decide("bash clean.sh /srv/data", cwd=workspace).decision == "hold"
+    assert decide('bash clean.sh "$X"', cwd=workspace).decision == "hold"
+
+
+@pytest.mark.parametrize(("source", "decision"), [
+    ('t=$(mktemp -d); rm -rf "$t"/*', "deny"),  # mktemp failing: rm -rf /*
+    ('t=$(mktemp -d); rm -rf "$t"/etc', "deny"),
+    ('t=$(mktemp -d); rm -rf "$t"', "allow"),  # rm -rf "": nothing
+    ('t=$(mktemp -d); rm -rf "$t"/build', "allow"),  # /build: nothing that matters
+])
+def test_a_path_built_on_mktemp_is_also_judged_as_if_mktemp_printed_nothing(
+        workspace: Path, source: str, decision: str) -> None:
     assert decide(source, cwd=workspace).decision == decision

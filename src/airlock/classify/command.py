@@ -119,8 +119,10 @@ class Nested(Protocol):
     Dispatch supplies it on the context (:func:`airlock.classify.dispatch.classify_command`),
     so the packs and parsers below dispatch reach it without importing it."""
 
-    def source(self, source: Word, ctx: ClassifyContext, what: str) -> list[Target]:
-        """Shell source hidden in a word; ``what`` names where it was found."""
+    def source(self, source: Word, ctx: ClassifyContext, what: str,
+               args: tuple[Word, ...] | None = None) -> list[Target]:
+        """Shell source hidden in a word; ``what`` names where it was found; ``args``
+        are its ``$0 $1 …`` when known."""
         ...
 
     def command(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
@@ -144,6 +146,9 @@ class ClassifyContext:
     nested: Nested | None = None  # supplied by dispatch: classifies commands inside commands
     links: dict[str, str] = field(default_factory=dict)  # symlinks the script made: path → target
     link_budget: list[int] = field(default_factory=lambda: [LINK_BUDGET])  # shared countdown
+    # $0 $1 … of the shell code this context is about to run (`bash -c CMD NAME ARGS`,
+    # `bash x.sh ARGS`): read by parse_script, never inherited by deeper contexts
+    shell_args: tuple[Word, ...] | None = None
 
     MAX_DEPTH = 8
 
@@ -171,10 +176,11 @@ class ClassifyContext:
         ctx.cwd = cwd
         return ctx
 
-    def classify_source(self, source: Word, what: str) -> list[Target]:
+    def classify_source(self, source: Word, what: str,
+                        args: tuple[Word, ...] | None = None) -> list[Target]:
         """Targets of shell source found inside a command (``git -c core.pager='…'``),
-        classified one level deeper by dispatch."""
-        return self._nested().source(source, self, what)
+        classified one level deeper by dispatch. ``args``: its ``$0 $1 …`` when known."""
+        return self._nested().source(source, self, what, args)
 
     def classify_command(self, cmd: SimpleCommand) -> list[Target]:
         """Targets of a command another command runs (``airlock exec -- CMD``)."""

@@ -34,6 +34,7 @@ from airlock.classify.command import (
 )
 from airlock.classify.packs.base import Pack
 from airlock.classify.shell import parse_script
+from airlock.classify.shell_state import is_mktemp_path, shell_args
 from airlock.classify.targets import path_targets, program_target, redirect_targets
 from airlock.paths import is_critical, within
 
@@ -72,8 +73,9 @@ class _Nested:
 
     registry: dict[str, Pack]
 
-    def source(self, source: Word, ctx: ClassifyContext, what: str) -> list[Target]:
-        return _classify_source(source, ctx, self.registry, what)
+    def source(self, source: Word, ctx: ClassifyContext, what: str,
+               args: tuple[Word, ...] | None = None) -> list[Target]:
+        return _classify_source(source, ctx, self.registry, what, args)
 
     def command(self, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target]:
         return classify_command(cmd, ctx, self.registry)
@@ -96,7 +98,7 @@ def _classify_program(cmd: SimpleCommand, ctx: ClassifyContext,
     if not cmd.argv:
         return []
     head = cmd.argv[0]
-    if head.dynamic:
+    if head.dynamic or is_mktemp_path(head.text):
         ctx.unparsed(f"the program name comes from a variable or command output: {head.shown!r}")
         return [_unknown(cmd, ctx, "program name is not known")]
     prog = cmd.program
@@ -388,13 +390,14 @@ def _host_mount(spec: str, ctx: ClassifyContext, prog: str) -> list[Target]:
 # ---- code hidden in strings -----------------------------------------------------------
 
 def _classify_source(source: Word, ctx: ClassifyContext, registry: dict[str, Pack],
-                     what: str) -> list[Target]:
+                     what: str, args: tuple[Word, ...] | None = None) -> list[Target]:
     if source.dynamic:
         ctx.unparsed(f"{what}: the code comes from a variable or command output")
         return [Target(kind="command", name=source.shown[:120], verb="shell.unknown",
                        risk=Risk.DESTRUCTIVE, tool="shell", locator="unknown:",
                        detail=f"{what} with code Airlock cannot see", unresolved=True)]
     inner_ctx = ctx.deeper()
+    inner_ctx.shell_args = args  # $0 $1 … (bash -c CMD NAME ARGS), None: unknown
     targets: list[Target] = []
     for inner in parse_script(source.text, inner_ctx):
         targets.extend(classify_command(inner, inner_ctx, registry))
@@ -468,10 +471,11 @@ def _shell(cmd: SimpleCommand, ctx: ClassifyContext, registry: dict[str, Pack]) 
         if not rest:
             ctx.unparsed(f"{prog} -c without a command")
             return [*targets, _unknown(cmd, ctx, "shell -c without a command")]
-        # bash -c CMD NAME ARGS: NAME is $0, ARGS are $1… (unknown to the code)
-        return targets + _classify_source(rest[0], ctx, registry, f"{prog} -c")
+        # bash -c CMD NAME ARGS: NAME is $0, ARGS are $1…
+        return targets + _classify_source(rest[0], ctx, registry, f"{prog} -c",
+                                          shell_args(rest[1:] or [Word(prog)]))
     if rest and not stdin_mode:
-        return targets + _script(rest[0], cmd, ctx, registry)
+        return targets + _script(rest[0], cmd, ctx, registry, shell_args(rest))
     if cmd.stdin is not None and not cmd.stdin_unknown:
         return targets + _classify_source(Word(cmd.stdin), ctx, registry,
                                           f"{prog} reading stdin")
@@ -544,11 +548,11 @@ def _startup_files(cmd: SimpleCommand, ctx: ClassifyContext, registry: dict[str,
 
 
 def _script(path: Word, cmd: SimpleCommand, ctx: ClassifyContext,
-            registry: dict[str, Pack]) -> list[Target]:
+            registry: dict[str, Pack], args: tuple[Word, ...] | None = None) -> list[Target]:
     """``bash script.sh``, ``source env.sh``: read the script and classify what it runs
     (``scripts.py``). A script that does not exist runs nothing: a write in the
     workspace, as the program would be."""
-    found = scripts.shell_script(path, cmd, ctx)
+    found = scripts.shell_script(path, cmd, ctx, args)
     if found is not None:
         return found
     return path_targets([path], ctx, verb="shell.run_script", risk=Risk.WRITE,

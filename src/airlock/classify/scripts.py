@@ -73,10 +73,11 @@ def classify(cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target] | None:
     return _local_file(cmd, ctx)
 
 
-def shell_script(path: Word, cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target] | None:
-    """``bash x.sh``, ``sh x.sh``, ``source env.sh``: the script as shell. None when the
-    file does not exist."""
-    return _file(path, "shell", cmd, ctx)
+def shell_script(path: Word, cmd: SimpleCommand, ctx: ClassifyContext,
+                 args: tuple[Word, ...] | None = None) -> list[Target] | None:
+    """``bash x.sh``, ``sh x.sh``, ``source env.sh``: the script as shell, with ``args``
+    as its ``$0 $1 …`` when known. None when the file does not exist."""
+    return _file(path, "shell", cmd, ctx, args)
 
 
 # ---- reading ---------------------------------------------------------------------------
@@ -154,8 +155,8 @@ def _interpreter(cmd: SimpleCommand, ctx: ClassifyContext) -> list[Target] | Non
     return _file(args[i], lang, cmd, ctx)
 
 
-def _file(path: Word, lang: str, cmd: SimpleCommand, ctx: ClassifyContext
-          ) -> list[Target] | None:
+def _file(path: Word, lang: str, cmd: SimpleCommand, ctx: ClassifyContext,
+          args: tuple[Word, ...] | None = None) -> list[Target] | None:
     if path.dynamic:
         return _held(cmd, ctx, f"{cmd.program} runs a script whose name comes from a "
                                f"variable or command output: {path.shown!r}")
@@ -165,11 +166,11 @@ def _file(path: Word, lang: str, cmd: SimpleCommand, ctx: ClassifyContext
     if isinstance(text, Word):
         return _held(cmd, ctx, text.text)
     assert isinstance(text, str)
-    return _code(text, lang, path.text, cmd, ctx)
+    return _code(text, lang, path.text, cmd, ctx, args)
 
 
-def _code(text: str, lang: str, name: str, cmd: SimpleCommand, ctx: ClassifyContext
-          ) -> list[Target]:
+def _code(text: str, lang: str, name: str, cmd: SimpleCommand, ctx: ClassifyContext,
+          args: tuple[Word, ...] | None = None) -> list[Target]:
     if lang == "python":
         return python_source(text, cmd, ctx)  # the analysis `python -c` uses
     if lang == "node":
@@ -181,7 +182,7 @@ def _code(text: str, lang: str, name: str, cmd: SimpleCommand, ctx: ClassifyCont
                                 risk=Risk.DESTRUCTIVE, tool=cmd.program, locator="unknown:",
                                 detail=f"{name} carries destructive SQL", unresolved=True))
         return found
-    found = ctx.classify_source(Word(text), f"script {name}")
+    found = ctx.classify_source(Word(text), f"script {name}", args)
     return found or [_ran(cmd, ctx, name)]
 
 

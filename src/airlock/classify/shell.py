@@ -893,7 +893,14 @@ class _Walker(st.ShellState):
             self.isolated(lambda: self.sequence(node, None))
             inner = self.commands[before:]
             known = st.known_output(inner[0], self.ctx) if len(inner) == 1 else None
-            if t == "command_substitution" and known is not None and "\x00" not in known:
+            temp = None
+            if t == "command_substitution" and known is None and len(inner) == 1:
+                # $(mktemp -d): a fresh path in a temp dir (never a program name)
+                temp = st.mktemp_output(inner[0], self.tmpdir(inner[0]),
+                                        inner[0].cwd or self.ctx.cwd)
+            if temp is not None:
+                yield temp, False, False
+            elif t == "command_substitution" and known is not None and "\x00" not in known:
                 # $(echo rm) is "rm": command substitution drops trailing newlines
                 yield known.rstrip("\n"), False, False
             else:

@@ -31,13 +31,13 @@ from airlock.classify.command import (
     Word,
     split_options,
 )
-from airlock.paths import repository_root
+from airlock.paths import in_temp, repository_root
 
 MAX_VALUES = 16  # possible values one variable (or the working directory) may have
 MAX_DIRSTACK = 16
 CWD = "\x00cwd"  # the working directory, kept among the variables when it has several values
 # names the shell itself gives a value to: once a script sets one, its default is gone
-SPECIAL = frozenset({"HOME", "PWD", "OLDPWD", "IFS", "CDPATH"})
+SPECIAL = frozenset({"HOME", "PWD", "OLDPWD", "IFS", "CDPATH", "TMPDIR"})
 STDIN_FILE_LIMIT = 256 * 1024  # bytes of a file read to see what it holds (stdin, source)
 # names an arithmetic expression assigns: x=1, x+=2, x<<=1, ++x, x--
 _ARITH_SET = re.compile(r"([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)"
@@ -260,6 +260,85 @@ def symlinks(cmd: SimpleCommand, abspath: Any) -> list[tuple[str, str]]:
     return out
 
 
+# ---- positional parameters and temp files -------------------------------------------------
+
+def shell_args(words: list[Word]) -> tuple[Word, ...] | None:
+    """``$0 $1 …`` of ``bash -c CMD NAME ARGS`` (``words`` is NAME ARGS): None when a word
+    is not known, since an unknown word may be any number of fields (``"$@"``, ``*.txt``,
+    ``$X``, find's ``{} +``) and so shifts every position after it."""
+    if not words or any(w.unknown for w in words):
+        return None
+    return tuple(words)
+
+
+# what `$(mktemp …)` stands for: a fresh name in a temp dir (the X's are mktemp's own)
+MKTEMP_NAME = "tmp.XXXXXXXXXX"
+_MKTEMP_FLAGS = frozenset({"-d", "--directory", "-u", "--dry-run", "-q", "--quiet", "-t"})
+
+
+def is_mktemp_path(text: str) -> bool:
+    """Is this (a path under) a value Airlock gave ``$(mktemp)``? Such a path is known
+    as a delete target, never as a program to run."""
+    return "/" + MKTEMP_NAME in text
+
+
+def mktemp_output(cmd: SimpleCommand, tmpdir: str | None, cwd: str) -> str | None:
+    """The path ``mktemp [-d] [-u] [-q] [-t] [-p DIR|--tmpdir[=DIR]] [--suffix=S]
+    [TEMPLATE]`` prints, when it is in a temp dir (:func:`airlock.paths.in_temp`):
+    ``DIR/tmp.XXXXXXXXXX``. ``tmpdir`` is ``$TMPDIR`` (``""``: not set, None: unknown).
+    Anywhere else, or with words Airlock cannot read, None (unknown)."""
+    if any(w.unknown for w in cmd.argv) or cmd.program != "mktemp":
+        return None
+    where: str | None = None  # -p DIR / --tmpdir[=DIR]
+    by_dir = by_t = False
+    templates: list[str] = []
+    args = [w.text for w in cmd.args]
+    i = 0
+    while i < len(args):
+        t = args[i]
+        i += 1
+        if t == "--":
+            templates.extend(args[i:])
+            break
+        if t in _MKTEMP_FLAGS or t.startswith("--suffix="):
+            by_t = by_t or t == "-t"
+        elif t == "--suffix" and i < len(args):
+            i += 1
+        elif t == "-p" or t.startswith("--tmpdir"):
+            by_dir = True
+            if t == "-p":
+                if i >= len(args):
+                    return None
+                where, i = args[i], i + 1
+            elif t.startswith("--tmpdir="):
+                where = t.partition("=")[2]
+        elif t.startswith("-p") and len(t) > 2:
+            by_dir, where = True, t[2:]
+        elif re.fullmatch(r"-[dqut]+", t):
+            by_t = by_t or "t" in t
+        elif t.startswith("-") and len(t) > 1:
+            return None  # --help, --version, an option Airlock does not know
+        else:
+            templates.append(t)
+    if len(templates) > 1:
+        return None
+    sub = os.path.dirname(templates[0]) if templates else ""
+    if by_t or by_dir or not templates:
+        # -t: $TMPDIR if set, else -p DIR, else /tmp; -p DIR before $TMPDIR otherwise
+        base = (tmpdir or where or "/tmp") if by_t else (where or tmpdir or "/tmp")
+        if tmpdir is None and (by_t or not where):
+            return None  # $TMPDIR would choose, and Airlock does not know it
+        base = os.path.join(base, sub)
+    else:  # a bare TEMPLATE is relative to the working directory
+        base = sub or "."
+    if not os.path.isabs(base):
+        if cwd.startswith(UNKNOWN_CWD):
+            return None
+        base = os.path.join(cwd, base)
+    path = os.path.join(os.path.normpath(base), MKTEMP_NAME)
+    return path if in_temp(path) else None
+
+
 # ---- output a command prints, when it can be known ----------------------------------------
 
 def known_output(cmd: SimpleCommand, ctx: ClassifyContext) -> str | None:
@@ -308,7 +387,10 @@ class ShellState:
         self.vars = ctx.environ  # one known value each (shared with the context)
         self.multi: dict[str, tuple[str, ...]] = {}  # several possible values each
         self.cwd = ctx.cwd  # moved by `cd`; UNKNOWN_CWD once it goes somewhere unknown
-        self.posargs: tuple[Word, ...] | None = None  # the script's own $1…: not known
+        # the script's own $0 $1 …: known for `bash -c CMD NAME ARGS` of literal words
+        given = ctx.shell_args
+        self.arg0: Word | None = given[0] if given else None
+        self.posargs: tuple[Word, ...] | None = given[1:] if given else None
         self.dirstack: tuple[str, ...] = (UNKNOWN_CWD,)  # pushd's stack: unknown below
         self.oldpwd: str | None = None
         self.links = ctx.links  # symlinks the script made (shared with the context)
@@ -650,6 +732,16 @@ class ShellState:
         else:
             self.loops[-1][1].append(state)
 
+    def tmpdir(self, cmd: SimpleCommand) -> str | None:
+        """``$TMPDIR`` where ``cmd`` runs: ``""`` when the script never set it, None when
+        it set it to something Airlock cannot know."""
+        given = cmd.env.get("TMPDIR")
+        if given is not None:
+            return None if given.unknown else given.text
+        if "TMPDIR" in self.vars:
+            return self.vars["TMPDIR"]
+        return None if "TMPDIR" in self.multi or "TMPDIR" in self.shadowed else ""
+
     def home(self) -> str | None:
         if "HOME" in self.vars:
             return self.vars["HOME"]
@@ -701,7 +793,10 @@ class ShellState:
 
     def _positional(self, name: str) -> tuple[str, bool, bool]:
         args = self.posargs
-        if args is None or name == "0":
+        if name == "0":
+            w0 = self.arg0
+            return (w0.text, w0.dynamic, False) if w0 is not None else (DYNAMIC, True, False)
+        if args is None:
             return DYNAMIC, True, False
         if name == "#":
             return str(len(args)), False, False

@@ -35,6 +35,7 @@ from airlock.classify.command import (
     Word,
     expand_braces,
 )
+from airlock.classify.shell_state import MKTEMP_NAME
 from airlock.paths import REGENERABLE, in_temp, is_critical, strictly_within, temp_roots, within
 
 _DEV_SINKS = frozenset(
@@ -240,6 +241,16 @@ def fnmatch_any_dir(pattern: str) -> bool:
     return pattern.endswith("/")
 
 
+def _if_mktemp_failed(path: str, pattern: bool) -> str | None:
+    """The path a word built on ``$(mktemp)``'s output names when mktemp printed nothing
+    (``/tmp/tmp.XXXXXXXXXX/etc`` → ``/etc``), or None when it is not built on it."""
+    i = path.find("/" + MKTEMP_NAME)
+    if i == -1:
+        return None
+    rest = path[i + 1 + len(MKTEMP_NAME):]
+    return rest or ("/" if pattern else None)
+
+
 def path_targets(
     words: Sequence[Word],
     ctx: ClassifyContext,
@@ -302,6 +313,14 @@ def path_targets(
                     path = through
                 elif unresolved and not w.dynamic and not ctx.cwd_unknown:
                     why = "through a symlink to somewhere Airlock cannot know"
+                failed = _if_mktemp_failed(path, pattern)
+                if failed is not None:
+                    # "$t"/x after t=$(mktemp): when mktemp fails it prints nothing and
+                    # this is /x; where that is catastrophic, it is judged as that
+                    r2, why2 = delete_risk(failed, ctx, recursive=rec, pattern=pattern,
+                                           unresolved=False, last=last)
+                    if r2 >= Risk.CATASTROPHIC:
+                        r, why, path = r2, f"if mktemp fails, {failed}: {why2}", failed
                 r = max(r, risk)
                 if pattern and not unresolved and r < Risk.CATASTROPHIC and rec:
                     hit = _critical_match(w.text, ctx)
