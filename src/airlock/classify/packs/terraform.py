@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 from airlock.action import Risk, Target
 from airlock.classify.command import DYNAMIC, ClassifyContext, SimpleCommand, Word
 from airlock.classify.packs.base import Pack, Rule, rule
+from airlock.classify.packs.toolpack import split_goflags
 
 Options = dict[str, list[Word | None]]
 
@@ -61,34 +62,7 @@ def split_tf(args: Sequence[Word]) -> tuple[list[Word], Options]:
     Every option with a value also appears as ``-x=value`` (lower case; ``-x=$?`` when
     unknown) so a rule can say ``without="-auto-approve=false"``.
     """
-    positionals: list[Word] = []
-    options: Options = {}
-    i = 0
-    while i < len(args):
-        w = args[i]
-        t = w.text
-        if t == "--":
-            positionals.extend(args[i + 1 :])
-            break
-        name, eq, value = t.partition("=")
-        if t.startswith("-") and len(t) > 1 and DYNAMIC not in name:
-            name = "-" + name.lstrip("-")
-            if eq:
-                options.setdefault(name, []).append(Word(value, DYNAMIC in value, w.glob))
-            elif name in _VALUES and i + 1 < len(args):
-                options.setdefault(name, []).append(args[i + 1])
-                i += 1
-            else:
-                options.setdefault(name, []).append(None)
-        else:
-            positionals.append(w)
-        i += 1
-    for key, values in list(options.items()):
-        for v in values:
-            if v is not None:
-                marker = f"{key}=$?" if v.dynamic else f"{key}={v.text.lower()}"
-                options.setdefault(marker, []).append(v)
-    return positionals, options
+    return split_goflags(args, _VALUES)
 
 
 def _env(cmd: SimpleCommand, ctx: ClassifyContext, name: str) -> Word | None:
