@@ -613,6 +613,7 @@ class _Walker(st.ShellState):
         """Every part of a pipeline runs in a subshell; what a part prints, when known,
         is the next part's stdin."""
         prev_output: str | None = None
+        prev: list[SimpleCommand] = []  # the previous part's commands
         first = True
         parts = node.named_children
         for child in parts:
@@ -623,8 +624,10 @@ class _Walker(st.ShellState):
             else:
                 self.statement(child, own)
             new = self.commands[before:]
-            if new and not first and before > 0:
-                self.commands[before - 1].stdout_into = tuple(w.text for w in new[0].argv)
+            if new and prev:
+                # who reads what the previous part prints (only that part's own last command)
+                prev[-1].stdout_into = tuple(w.text for w in new[0].argv)
+            prev = new
             if new and not first:
                 head = new[0]
                 if head.stdin is None:
