@@ -46,7 +46,7 @@ def digests(paths: list[str], cwd: str) -> dict[str, str]:
         try:
             with open(full, "rb") as fh:
                 out[full] = hashlib.sha256(fh.read()).hexdigest()
-        except (OSError, ValueError):  # ValueError: a path no file can have (a NUL)
+        except OSError:
             out[full] = ""
     return out
 
