@@ -85,6 +85,16 @@ def _op(code: str, i: int, ops: tuple[str, ...]) -> str:
     return code[i]
 
 
+def _operator(r: _Reader, code: str, i: int, ops: tuple[str, ...], braces: int
+              ) -> tuple[int, int]:
+    """The operator at ``code[i]`` as a token, every language's lexer alike: the index
+    after it and the depth of ``{`` braces it leaves (an interpolation ends at a ``}``
+    that closes none)."""
+    op = _op(code, i, ops)
+    r.add(OP, i, i + len(op))
+    return i + len(op), braces + (op == "{") - (op == "}")
+
+
 def _decode_escape(code: str, i: int, style: str) -> tuple[str, int]:
     """The character(s) the escape at ``code[i]`` (after the backslash) stands for, and
     the index after it. ``style`` is the language's: js, perl, ruby, php."""
@@ -196,13 +206,7 @@ def _lex_js(code: str, i: int, out: Lexed, depth: int, close: str | None) -> int
         elif c == "}" and close == "}" and braces == 0:
             return i
         else:
-            op = _op(code, i, _JS_OPS)
-            if op == "{":
-                braces += 1
-            elif op == "}":
-                braces -= 1
-            r.add(OP, i, i + len(op))
-            i += len(op)
+            i, braces = _operator(r, code, i, _JS_OPS, braces)
     if close is not None:
         return r.fail("an interpolation is not closed")
     return i
@@ -497,13 +501,7 @@ def _lex_perl(code: str, i: int, out: Lexed, depth: int, close: str | None) -> i
         elif c == "}" and close == "}" and braces == 0:
             return i
         else:
-            op = _op(code, i, _PERL_OPS)
-            if op == "{":
-                braces += 1
-            elif op == "}":
-                braces -= 1
-            r.add(OP, i, i + len(op))
-            i += len(op)
+            i, braces = _operator(r, code, i, _PERL_OPS, braces)
     if pending:
         return r.fail("a heredoc is not closed")
     if close is not None:
@@ -703,13 +701,7 @@ def _lex_ruby(code: str, i: int, out: Lexed, depth: int, close: str | None) -> i
         elif c == "}" and close == "}" and braces == 0:
             return i
         else:
-            op = _op(code, i, _RUBY_OPS)
-            if op == "{":
-                braces += 1
-            elif op == "}":
-                braces -= 1
-            r.add(OP, i, i + len(op))
-            i += len(op)
+            i, braces = _operator(r, code, i, _RUBY_OPS, braces)
     if pending:
         return r.fail("a heredoc is not closed")
     if close is not None:
@@ -814,13 +806,7 @@ def _lex_php(code: str, i: int, out: Lexed, depth: int, close: str | None) -> in
         elif c == "}" and close == "}" and braces == 0:
             return i
         else:
-            op = _op(code, i, _PHP_OPS)
-            if op == "{":
-                braces += 1
-            elif op == "}":
-                braces -= 1
-            r.add(OP, i, i + len(op))
-            i += len(op)
+            i, braces = _operator(r, code, i, _PHP_OPS, braces)
     if close is not None:
         return r.fail("an interpolation is not closed")
     return i
