@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import click
 from fastapi import FastAPI, Request
@@ -31,6 +31,15 @@ MAX_HOOK_BODY = 16 << 20  # a Write tool's payload carries the whole file
 MAX_ACTION_BODY = 1 << 20  # one action: a command, a SQL script, an HTTP or MCP call
 MAX_FORM_BODY = 64 << 10  # sign-in, approve, reject, abort, sign-out forms; everything else
 POLL = 0.25
+
+
+class WireListener(Protocol):
+    """An enforcement point on the wire that ``airlock serve`` runs beside its HTTP API on
+    the same event loop (the database gateway, the forward proxy): started once the ledger
+    says the server started, stopped before the broker's last entries are committed."""
+
+    async def start(self, ctx: Instance, broker: Any) -> str: ...  # what it listens on
+    async def stop(self) -> None: ...
 
 
 def body_limit(path: str) -> int:
@@ -89,9 +98,11 @@ def _ticker(ctx: Instance, stop: threading.Event, every: float = 0.5,
 
 
 def create_app(ctx: Instance,
-               on_stop: Callable[[], None] | None = None) -> AirlockApp:
+               on_stop: Callable[[], None] | None = None,
+               listeners: tuple[WireListener, ...] = ()) -> AirlockApp:
     """The app ``airlock serve`` runs; ``on_stop`` runs first when it stops (uvicorn
-    re-raises the stopping signal once the app is down, so nothing after it runs)."""
+    re-raises the stopping signal once the app is down, so nothing after it runs).
+    ``listeners``: the wire enforcement points to run beside it (:class:`WireListener`)."""
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         with ctx.store.write() as conn:
@@ -105,11 +116,17 @@ def create_app(ctx: Instance,
         thread = threading.Thread(target=_ticker, args=(ctx, stop), name="airlock-tick",
                                   kwargs={"watch": watch}, daemon=True)
         thread.start()
+        started: list[WireListener] = []
         try:
+            for listener in listeners:
+                _say(await listener.start(ctx, broker))
+                started.append(listener)
             yield
         finally:
             if on_stop is not None:
                 on_stop()
+            for listener in reversed(started):
+                await listener.stop()
             stop.set()
             thread.join(2)
             await proxy.aclose()
