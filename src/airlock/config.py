@@ -31,6 +31,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from airlock.settings import default_home
 
@@ -55,6 +56,9 @@ SECTION_KEYS: dict[str, frozenset[str]] = {
     "providers": frozenset({"name", "pack", "api", "upstream", "secret", "auth_header",
                             "auth_scheme", "graphql_path", "operations", "fields",
                             "discover", "volume_backup"}),
+    # [[databases]]: the database gateway's upstreams (broker/pg_gateway.py)
+    "databases": frozenset({"name", "upstream", "env", "protected", "secret",
+                            "description"}),
     # classify/mcp.py
     "mcp": frozenset({"max_argument_bytes", "expose", "hide", "read_only", "tools",
                       "databases"}),
@@ -71,7 +75,7 @@ SECTION_KEYS: dict[str, frozenset[str]] = {
                           "region", "access_key_env", "secret_key_env", "object_lock_days",
                           "retention_days", "require_independent", "unprotected",
                           "credentials", "protected_paths"}),
-    "protect.credentials": frozenset({"match", "url", "password_env"}),
+    "protect.credentials": frozenset({"match", "url", "password_env", "secret"}),
 }
 
 
@@ -118,6 +122,33 @@ class Resource:
     description: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Database:
+    """A ``[[databases]]`` entry: what an agent names in its gateway URL (``name``), the
+    real server (``upstream``, a postgresql:// URL without its password) and the Airlock
+    secret that holds the password (``secret``; none: the server needs no password)."""
+
+    name: str
+    upstream: str
+    env: str
+    protected: bool = False
+    secret: str = ""
+    description: str = ""
+
+    @property
+    def locator(self) -> str:
+        """The upstream URL without query or password: what its SQL targets are named by."""
+        p = urlsplit(self.upstream)
+        user = f"{p.username}@" if p.username else ""
+        port = f":{p.port}" if p.port else ""
+        return f"postgresql://{user}{p.hostname or 'localhost'}{port}{p.path or '/'}"
+
+    @property
+    def server(self) -> str:
+        """Every database on the upstream server (a glob on locators)."""
+        return self.locator.rsplit("/", 1)[0] + "/*"
+
+
 @dataclass
 class Config:
     path: str | None = None
@@ -125,6 +156,7 @@ class Config:
     scope: str | None = None
     environments: dict[str, Environment] = field(default_factory=dict)
     resources: list[Resource] = field(default_factory=list)
+    databases: list[Database] = field(default_factory=list)
     policy_files: list[str] = field(default_factory=list)
     default_policies: bool = True
     packs: list[dict[str, Any]] = field(default_factory=list)  # validated by the classifier
@@ -266,7 +298,8 @@ def load_file(path: str) -> Config:
 # --------------------------------------------------------------------------- overlays
 
 # Sections that belong to the service; a project file never sets them.
-SERVICE_SECTIONS = ("airlock", "hold", "notify", "serve", "mcp", "providers", "packs")
+SERVICE_SECTIONS = ("airlock", "hold", "notify", "serve", "mcp", "providers", "packs",
+                    "databases")
 
 
 def apply_overlay(cfg: Config, path: str) -> None:
@@ -371,7 +404,7 @@ def parse_config(data: dict[str, Any], path: str, text: str = "",
     # [hold], [notify] and [serve] belong to the hold service (airlock.hold.settings),
     # which validates them itself.
     known = {"agent", "environments", "resources", "policy", "packs", "secrets", "airlock",
-             "hold", "notify", "serve", "mcp", "providers"}
+             "hold", "notify", "serve", "mcp", "providers", "databases"}
     for key in data:
         if key not in known:
             raise err(f"unknown section [{key}] (expected one of {', '.join(sorted(known))})",
@@ -450,6 +483,8 @@ def parse_config(data: dict[str, Any], path: str, text: str = "",
                       f'"{name}"')
         cfg.resources.append(res)
 
+    _databases(data, cfg, known_envs, err)
+
     policy = _table(data, "policy", err)
     _only(policy, "policy", "[policy]", err)
     cfg.default_policies = _bool(policy, "defaults", "[policy]", err, default=True)
@@ -478,6 +513,52 @@ def parse_config(data: dict[str, Any], path: str, text: str = "",
     stamp = [(path, _mtime(path))] + [(f, _mtime(f)) for f in cfg.policy_files]
     cfg.mtime_key = tuple(stamp)
     return cfg
+
+
+DB_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,62}$")
+
+
+def _databases(data: dict[str, Any], cfg: Config, known_envs: Mapping[str, Environment] | None,
+               err: Any) -> None:
+    """``[[databases]]``: each is also a resource of the inventory (every database on its
+    server is in its environment), so what the gateway decides resolves like anything."""
+    dbs = data.get("databases", [])
+    if not isinstance(dbs, list) or not all(isinstance(d, dict) for d in dbs):
+        raise err("databases must be an array of tables: [[databases]]", "databases")
+    names = {r.name for r in cfg.resources}
+    for i, body in enumerate(dbs):
+        where = f"[[databases]] #{i + 1}"
+        _only(body, "databases", where, err)
+        name = _str(body, "name", "", where, err)
+        if not DB_NAME_RE.match(name):
+            raise err(f"{where}: name must be 1-63 letters, digits, _ . - (it is the "
+                      "database name in the agent's URL)", "name")
+        where = f"database {name!r}"
+        if any(d.name == name for d in cfg.databases):
+            raise err(f"{where} is declared twice", f'"{name}"')
+        upstream = _str(body, "upstream", "", where, err)
+        parts = urlsplit(upstream)
+        if parts.scheme not in ("postgresql", "postgres") or not parts.hostname or \
+                not parts.path.strip("/"):
+            raise err(f"{where}: upstream must be postgresql://USER@HOST[:PORT]/DBNAME",
+                      "upstream")
+        if parts.password is not None:
+            raise err(f"{where}: upstream must not carry a password; keep it in Airlock's "
+                      f"secrets (`airlock secret add NAME`) and name it with secret = \"NAME\"",
+                      "upstream")
+        env = _str(body, "env", "", where, err)
+        if not env or (env not in cfg.environments and env not in BUILTIN_ENVS
+                       and env not in (known_envs or {})):
+            raise err(f"{where}: env must name an environment declared in [environments]",
+                      "env")
+        db = Database(name, upstream, env, _bool(body, "protected", where, err),
+                      _str(body, "secret", "", where, err),
+                      str(body.get("description", "")))
+        cfg.databases.append(db)
+        if f"database:{name}" not in names:
+            cfg.resources.append(Resource(f"database:{name}", "postgres", env,
+                                          match=(db.server,), protected=db.protected,
+                                          description=db.description))
 
 
 def _mtime(path: str) -> float:

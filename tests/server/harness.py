@@ -49,10 +49,12 @@ class Airlock:
         env.pop("AIRLOCK_DATABASE_URL", None)
         return env
 
-    def start(self, port: int | None = None, **env: str) -> subprocess.Popen[bytes]:
+    def start(self, port: int | None = None, serve_args: tuple[str, ...] = (),
+              **env: str) -> subprocess.Popen[bytes]:
+        """``airlock serve`` on ``port`` (a free one by default) with ``serve_args``."""
         self.port = port or free_port()
         args = [sys.executable, "-m", "airlock", "serve", "--port", str(self.port),
-                "--config", str(self.config_path)]
+                "--config", str(self.config_path), *serve_args]
         if self.database:
             args += ["--database", self.database]
         log = open(self.home / f"serve-{self.port}.log", "ab")  # noqa: SIM115

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
@@ -32,6 +33,7 @@ def doctor(as_json: bool, config_path: str | None) -> None:
         pin = load_pin()
     except PinError:
         pin = None
+    results += [("databases", level, text) for level, text in _databases(config_path, pin)]
     if pin is not None and os.geteuid() == 0:
         drop_to_service(pin)  # the safety net's probes must leave the service's files
     if pin is not None and os.geteuid() != pin.uid:
@@ -49,6 +51,29 @@ def doctor(as_json: bool, config_path: str | None) -> None:
         for _part, level, text in results:
             click.echo(f"{shown.get(level, 'FAIL')}  {text}")
     sys.exit(0 if all(level != "fail" for _p, level, _t in results) else 1)
+
+
+def _databases(config_path: str | None, pin: Any) -> list[tuple[str, str]]:
+    """The gateway's databases: is a real credential also where the agent can read it?
+    (Before dropping to the service user: root reads the homes and /proc.)"""
+    import os
+
+    from airlock.broker import pg_exposure
+    from airlock.broker.secrets import SecretBox
+    from airlock.cli.common import load_config
+    from airlock.ledger import Ledger
+    from airlock.store.db import database_url, open_store
+
+    cfg = load_config(pin.config if pin is not None else config_path)
+    if not cfg.databases:
+        return []
+    store = open_store(database_url(None, cfg.data_dir))
+    try:
+        box = SecretBox(store, Ledger(store, None), cfg.data_dir)
+        return pg_exposure.checks(cfg, box.reveal, os.getcwd(),
+                                  pin.uid if pin is not None else None)
+    finally:
+        store.close()
 
 
 COMMANDS = (doctor,)

@@ -4,10 +4,14 @@ decision socket the agents' hooks ask)."""
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from airlock.cli.common import config_option, database_option, instance
+
+if TYPE_CHECKING:
+    from airlock.server.app import WireListener
 
 
 @click.command()
@@ -17,8 +21,11 @@ from airlock.cli.common import config_option, database_option, instance
 @database_option
 @config_option
 @click.option("--access-log/--no-access-log", default=False, show_default=True)
+@click.option("--pg-listen", default=None, metavar="HOST:PORT",
+              help="also run the database gateway there (agents connect with an Airlock "
+                   "token to the [[databases]] of airlock.toml; docs/databases.md)")
 def serve(host: str | None, port: int | None, database: str | None, config_path: str | None,
-          access_log: bool) -> None:
+          access_log: bool, pg_listen: str | None) -> None:
     """Run the agent API and the approval web UI (and, in a system install, the decision
     socket the agents' hooks ask)."""
     import threading
@@ -29,6 +36,15 @@ def serve(host: str | None, port: int | None, database: str | None, config_path:
     from airlock.server.app import create_app
     from airlock.store.db import redact
 
+    listeners: list[WireListener] = []
+    if pg_listen:
+        from airlock.broker.pg_gateway import PgGateway, parse_listen
+
+        try:
+            listeners.append(PgGateway(*parse_listen(pg_listen)))
+        except ValueError as exc:
+            click.echo(f"airlock serve: {exc}", err=True)
+            sys.exit(2)
     try:
         started = B.prepare(host, port)
     except B.BootError as exc:
@@ -70,7 +86,8 @@ def serve(host: str | None, port: int | None, database: str | None, config_path:
 
     # proxy_headers off: nothing sits in front of Airlock by default, and a local agent
     # must not be able to pick the client address Airlock sees with X-Forwarded-For
-    config = uvicorn.Config(create_app(ctx, on_stop=stop_decisions), host=started.host,
+    config = uvicorn.Config(create_app(ctx, on_stop=stop_decisions,
+                                       listeners=tuple(listeners)), host=started.host,
                             port=started.port, access_log=access_log, log_level="warning",
                             timeout_graceful_shutdown=5, proxy_headers=False)
     uvicorn.Server(config).run(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -24,6 +25,7 @@ class Credential:
     match: str  # glob on the target locator
     url: str = ""  # replaces the locator's connection URL (user, host, port; db kept)
     password_env: str = ""  # name of the env var holding the password
+    secret: str = ""  # name of the Airlock secret holding it (a [[databases]] entry's)
 
 
 @dataclass
@@ -46,6 +48,9 @@ class ProtectSettings:
     # Extra device/path/credential identities the store must differ from (doctor).
     protected_paths: list[str] = field(default_factory=list)
     source: str = ""  # the file these settings came from, or "(defaults)"
+    # reads an Airlock secret by name (credentials from [[databases]]); set by whoever
+    # holds the store, else the data dir's own store is opened on first use
+    secret_reader: Callable[[str], str] | None = None
 
     @property
     def journal_dir(self) -> str:
@@ -65,17 +70,30 @@ class ProtectSettings:
             if cred.url:
                 base, dbpath = urlsplit(cred.url), urlsplit(locator).path
                 url = urlunsplit((base.scheme, base.netloc, dbpath or base.path, base.query, ""))
-            if cred.password_env and os.environ.get(cred.password_env):
+            password = os.environ.get(cred.password_env, "") if cred.password_env else ""
+            if cred.secret:
+                password = self.read_secret(cred.secret)
+            if password:
                 parts = urlsplit(url)
                 user = parts.username or ""
                 host = parts.hostname or ""
                 port = f":{parts.port}" if parts.port else ""
                 from urllib.parse import quote
 
-                netloc = f"{quote(user)}:{quote(os.environ[cred.password_env])}@{host}{port}"
+                netloc = f"{quote(user)}:{quote(password, safe='')}@{host}{port}"
                 url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
             return url
         return locator
+
+    def read_secret(self, name: str) -> str:
+        if self.secret_reader is None:
+            from airlock.broker.secrets import SecretBox
+            from airlock.ledger import Ledger
+            from airlock.store.db import database_url, open_store
+
+            store = open_store(database_url(None, self.data_dir))
+            self.secret_reader = SecretBox(store, Ledger(store, None), self.data_dir).reveal
+        return self.secret_reader(name)
 
 
 def _body(data: dict[str, Any]) -> dict[str, Any]:
@@ -107,7 +125,24 @@ def load(data_dir: str, config_path: str | None = None) -> ProtectSettings:
         break
     else:
         source = "(defaults)"
-    return parse(body, data_dir, source)
+    out = parse(body, data_dir, source)
+    out.credentials.extend(database_credentials(config_path))
+    return out
+
+
+def database_credentials(config_path: str | None) -> list[Credential]:
+    """What the safety net connects to a gateway's ``[[databases]]`` with: the upstream
+    URL and the password in Airlock's secrets (after any ``[[protect.credentials]]``)."""
+    if not config_path:
+        return []
+    from airlock.config import load_file
+
+    try:
+        cfg = load_file(config_path)
+    except ConfigError:
+        return []  # the config's own readers say what is wrong with it
+    return [Credential(db.server, db.upstream.split("?", 1)[0], secret=db.secret)
+            for db in cfg.databases]
 
 
 _SIMPLE: dict[str, type] = {
@@ -134,7 +169,8 @@ def parse(body: dict[str, Any], data_dir: str, source: str = "") -> ProtectSetti
                 if problem:
                     raise ConfigError(f"{source}: [[protect.credentials]]: {problem}")
                 out.credentials.append(Credential(str(item["match"]), str(item.get("url", "")),
-                                                  str(item.get("password_env", ""))))
+                                                  str(item.get("password_env", "")),
+                                                  str(item.get("secret", ""))))
         elif key == "protected_paths":
             out.protected_paths = [str(v) for v in value]
         elif key in _SIMPLE:

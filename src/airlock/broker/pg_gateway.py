@@ -1,0 +1,696 @@
+"""The database gateway: agents reach PostgreSQL through Airlock, with an Airlock token.
+
+``airlock serve --pg-listen 127.0.0.1:6543`` listens for the PostgreSQL wire protocol. An
+agent connects with any client to ``postgresql://AGENT:alk_…@127.0.0.1:6543/NAME``, where
+NAME is a ``[[databases]]`` entry of the service's airlock.toml. The gateway
+
+1. takes the token as the password (asked in clear text: the gateway listens on loopback)
+   and checks it as the proxy does — known, not expired or revoked, its scope the
+   database's environment, a grant naming the database (``NAME:*.*`` or narrower);
+2. connects upstream as the entry's user with the password from Airlock's secrets
+   (cleartext, MD5 or SCRAM-SHA-256 by ``scramp``; TLS when the upstream URL's sslmode
+   asks), so the agent never holds the real credential;
+3. decides every statement — simple queries (each string whole), Parse (and Bind again
+   when the bound values can widen a write), function calls — with the same classifier,
+   resolver and policies as ``airlock check``, plus the escapes of ``pg_guard.py``;
+4. passes what is allowed through untouched and relays the server's answers as raw bytes
+   (results stream; nothing is buffered), and replaces what is refused by a statement
+   that makes the *server* raise the refusal: the client sees a PostgreSQL error naming
+   the request and its URL, the transaction is left exactly as the server leaves it after
+   an error (aborted, or the implicit transaction rolled back), never half-applied.
+
+A held statement is a request of the hold service like any other (a human approves it,
+types the name, waits the cooldown); sent again after approval, the identical statement
+is claimed once, the PostgreSQL safety net snapshots its targets first, and it runs.
+
+Ledger: one entry per decided statement — reads queued for the group commit (a few ms
+late), anything else committed before it is forwarded (write-ahead); refusals at connect
+are recorded too. Message payloads are decoded and encoded by ``pygwire``; the gateway
+only splits the client's byte stream at message boundaries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import secrets
+import ssl
+import struct
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+from pygwire.constants import StartupRequestCode
+from pygwire.messages import (
+    AuthenticationCleartextPassword,
+    AuthenticationOk,
+    BackendKeyData,
+    Bind,
+    CancelRequest,
+    ErrorResponse,
+    Execute,
+    Parse,
+    PasswordMessage,
+    Query,
+    SASLInitialResponse,
+    SASLResponse,
+    SSLRequest,
+    StartupMessage,
+)
+
+from airlock.action import Action, Decision, Risk
+from airlock.broker import pg_guard, tokens
+from airlock.broker.recorder import Entry, RecordError
+from airlock.config import Database
+from airlock.hold.service import Refused
+
+log = logging.getLogger("airlock.gateway")
+HEADER = struct.Struct("!cI")
+LENGTH = struct.Struct("!I")
+MAX_STARTUP = 10_000
+MAX_MESSAGE = 1 << 30  # PostgreSQL's own limit
+ON_LOOP = 16 << 10  # statements longer than this are decided in a worker thread
+CHUNK = 256 << 10
+CACHE = 2048  # decisions of recent statement texts (classification is a pure function)
+CACHE_TTL = 2.0  # a changed config or policy reaches cached statements within this
+CONNECT_TIMEOUT = 10.0
+REFUSED = "42501"  # insufficient_privilege
+AUTH_FAILED = "28P01"  # invalid_password
+WRITE_VERBS = ("sql.delete", "sql.update")
+T = TypeVar("T")
+
+
+class GatewayError(Exception):
+    """A connection that cannot go on; the message is what the client is told."""
+
+    def __init__(self, message: str, code: str = "08004") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Verdict:
+    """The gateway's answer to one statement."""
+
+    allow: bool
+    message: str = ""  # why it is refused (what the client's error says)
+    hint: str = ""
+    entries: list[Entry] = field(default_factory=list)
+    ahead: bool = True  # commit the entries before forwarding (anything but a read)
+    recheck: bool = False  # a write whose bound values may widen it: decide again at Bind
+
+
+@dataclass
+class Session:
+    db: Database
+    principal: tokens.TokenPrincipal
+    token: str
+    peer: str
+    statements: dict[str, str] = field(default_factory=dict)  # prepared name -> SQL
+    recheck: set[str] = field(default_factory=set)
+    discard: bool = False  # after a refusal in an extended-protocol batch, until Sync
+
+
+def raising(message: str, hint: str = "") -> str:
+    """A statement that makes the server raise ``message`` (SQLSTATE 42501) as its own
+    error, so the session's transaction state is the server's, not the gateway's guess."""
+    while True:
+        outer, inner = "a" + secrets.token_hex(5), "m" + secrets.token_hex(5)
+        if f"${inner}$" not in message + hint and f"${outer}$" not in message + hint:
+            break
+    parts = [f"ERRCODE = '{REFUSED}'", f"MESSAGE = ${inner}${message}${inner}$"]
+    if hint:
+        parts.append(f"HINT = ${inner}${hint}${inner}$")
+    return f"DO ${outer}$ BEGIN RAISE EXCEPTION USING {', '.join(parts)}; END ${outer}$"
+
+
+def inline(sql: str, bind: Any) -> str:
+    """``sql`` with its text-format parameters written in as literals (for deciding only)."""
+    formats = bind.param_formats or [0]
+    values = bind.param_values
+
+    def literal(m: re.Match[str]) -> str:
+        i = int(m.group(1)) - 1
+        if not 0 <= i < len(values):
+            return m.group(0)
+        fmt = formats[i] if len(formats) > 1 else formats[0]
+        value = values[i]
+        if value is None:
+            return "NULL"
+        if fmt != 0:
+            return m.group(0)
+        text = bytes(value).decode("utf-8", "replace")
+        return "'" + text.replace("'", "''") + "'"
+
+    return re.sub(r"\$(\d+)\b", literal, sql)
+
+
+def _message(kind: bytes, payload: bytes) -> bytes:
+    return HEADER.pack(kind, len(payload) + 4) + payload
+
+
+def _error(message: str, code: str, severity: str = "FATAL", hint: str = "") -> bytes:
+    fields = {"S": severity, "V": severity, "C": code, "M": message}
+    if hint:
+        fields["H"] = hint
+    return bytes(ErrorResponse(fields=fields).to_wire())
+
+
+async def _read_message(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
+    kind, length = HEADER.unpack(await reader.readexactly(5))
+    if length < 4 or length > MAX_MESSAGE:
+        raise GatewayError("a malformed message", "08P01")
+    return kind, await reader.readexactly(length - 4)
+
+
+class PgGateway:
+    """The listener ``airlock serve --pg-listen`` runs (a ``server.app.WireListener``)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.server: asyncio.AbstractServer | None = None
+        self.sessions: set[asyncio.Task[None]] = set()
+        self.cancels: dict[tuple[int, bytes], tuple[Database, int, bytes]] = {}
+        self._cache: OrderedDict[tuple[str, str | None, str],
+                                 tuple[float, list[str], Decision]] = OrderedDict()
+
+    # ---- the listener ----------------------------------------------------------------
+
+    async def start(self, ctx: Any, broker: Any) -> str:
+        from airlock.broker.secrets import SecretBox
+
+        self.ctx, self.broker = ctx, broker
+        self.config = ctx.settings.config
+        self.databases = {d.name: d for d in self.config.databases}
+        self.secrets = SecretBox(ctx.store, ctx.ledger, ctx.data_dir)
+        self.service = ctx.service
+        self.service.protector().settings.secret_reader = self.secrets.reveal
+        self.server = await asyncio.start_server(self._accept, self.host, self.port,
+                                                 limit=CHUNK)
+        self.port = self.server.sockets[0].getsockname()[1]
+        names = ", ".join(sorted(self.databases)) or "none declared: add [[databases]]"
+        return f"database gateway on {self.host}:{self.port} ({names})"
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        for task in list(self.sessions):
+            task.cancel()
+        if self.sessions:
+            await asyncio.wait(self.sessions, timeout=5)
+
+    async def _thread(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.broker_pool(), fn, *args)
+
+    def broker_pool(self) -> Any:
+        pool = getattr(self, "_pool", None)
+        if pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = self._pool = ThreadPoolExecutor(max_workers=16,
+                                                   thread_name_prefix="airlock-gateway")
+        return pool
+
+    async def _accept(self, reader: asyncio.StreamReader,
+                      writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.sessions.add(task)
+        try:
+            await self._session(reader, writer)
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass
+        except GatewayError as exc:
+            await self._fatal(writer, str(exc), exc.code)
+        except Exception:
+            log.exception("gateway session failed")
+            await self._fatal(writer, "the Airlock gateway failed on this session", "XX000")
+        finally:
+            self.sessions.discard(task)
+            writer.close()
+
+    @staticmethod
+    async def _fatal(writer: asyncio.StreamWriter, message: str, code: str) -> None:
+        try:
+            writer.write(_error(message, code))
+            await asyncio.wait_for(writer.drain(), 2)
+        except (TimeoutError, OSError):
+            pass
+
+    # ---- connecting ------------------------------------------------------------------
+
+    async def _startup(self, reader: asyncio.StreamReader,
+                       writer: asyncio.StreamWriter) -> StartupMessage | None:
+        while True:
+            (length,) = LENGTH.unpack(await reader.readexactly(4))
+            if not 8 <= length <= MAX_STARTUP:
+                raise GatewayError("a malformed startup packet", "08P01")
+            payload = await reader.readexactly(length - 4)
+            (code,) = LENGTH.unpack(payload[:4])
+            if code in (StartupRequestCode.SSL_REQUEST, StartupRequestCode.GSSENC_REQUEST):
+                writer.write(b"N")  # loopback only: no TLS to the agent (docs/databases.md)
+                await writer.drain()
+                continue
+            if code == StartupRequestCode.CANCEL_REQUEST:
+                await self._cancel(CancelRequest.decode(memoryview(payload)))
+                return None
+            if code >> 16 != 3:
+                raise GatewayError("protocol version 3 is required", "08P01")
+            return StartupMessage.decode(memoryview(payload))
+
+    async def _session(self, reader: asyncio.StreamReader,
+                       writer: asyncio.StreamWriter) -> None:
+        startup = await asyncio.wait_for(self._startup(reader, writer), CONNECT_TIMEOUT)
+        if startup is None:
+            return
+        params = dict(startup.params)
+        peer = str(writer.get_extra_info("peername"))
+        name = params.get("database") or params.get("user", "")
+        why = pg_guard.startup_problem(params)
+        db = self.databases.get(name)
+        if why is None and db is None:
+            why = (f"no database {name!r} is declared for the gateway (declared: "
+                   f"{', '.join(sorted(self.databases)) or 'none'})")
+        if why is not None:
+            await self._refuse_connect(writer, params, None, why, "3D000")
+            return
+        assert db is not None
+        writer.write(AuthenticationCleartextPassword().to_wire())
+        await writer.drain()
+        kind, payload = await asyncio.wait_for(_read_message(reader), CONNECT_TIMEOUT)
+        if kind != b"p":
+            raise GatewayError("expected a password message", "08P01")
+        token = PasswordMessage.decode(memoryview(payload)).password
+        token = token.decode("utf-8", "replace") if isinstance(token, bytes) else token
+        principal, why = await self._authenticate(token, db)
+        if principal is None:
+            await self._refuse_connect(writer, params, token, why, AUTH_FAILED)
+            return
+        session = Session(db, principal, token, peer)
+        up_reader, up_writer = await self._upstream(db, params)
+        try:
+            await self._greet(session, up_reader, writer)
+            self.broker.recorder.append("gateway-session", principal.agent.agent, None, {
+                "database": db.name, "token_id": principal.token_id, "peer": peer,
+                "application": params.get("application_name", "")})
+            pipe = asyncio.ensure_future(self._pipe(up_reader, writer))
+            try:
+                await self._relay(session, reader, up_writer, pipe)
+            finally:
+                pipe.cancel()
+        finally:
+            up_writer.close()
+
+    async def _authenticate(self, token: str, db: Database
+                            ) -> tuple[tokens.TokenPrincipal | None, str]:
+        if not token.startswith(tokens.TOKEN_PREFIX):
+            return None, ("this is not an Airlock token: connect with an Airlock token as "
+                          "the password (airlock token issue … --allow "
+                          f"{db.name}:*.read); a raw database password is never used here")
+        principal = tokens.cached(self.ctx.store, token)
+        if principal is None:
+            principal = await self._thread(tokens.lookup_cached, self.ctx.store, token)
+        if principal is None:
+            return None, "the Airlock token is unknown, expired or revoked"
+        for link in principal.chain:
+            if link.scope and link.scope != db.env:
+                return None, (f"token {link.token_id} is scoped to {link.scope}; database "
+                              f"{db.name} is in {db.env}")
+            if not link.allow or not any(_names(p, db.name) for p in link.allow):
+                return None, (f"token {link.token_id} carries no grant for database "
+                              f"{db.name} (issue one with --allow {db.name}:*.read, "
+                              f"{db.name}:*.write, …)")
+        return principal, ""
+
+    async def _refuse_connect(self, writer: asyncio.StreamWriter, params: dict[str, str],
+                              token: str | None, why: str, code: str) -> None:
+        entry: Entry = ("gateway-refused", "unknown", None, {
+            "database": params.get("database", ""), "user": params.get("user", "")[:100],
+            "reason": why, **({"token_sha256": hashlib.sha256(token.encode()).hexdigest()[:16]}
+                              if token else {})})
+        try:
+            await asyncio.wrap_future(self.broker.recorder.submit([entry]))
+        except (RecordError, Exception) as exc:  # noqa: BLE001 - refused all the same
+            log.error("ledger: %s", exc)
+        await self._fatal(writer, f"Airlock refused the connection: {why}", code)
+
+    async def _upstream(self, db: Database, params: dict[str, str]
+                        ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        url = urlsplit(db.upstream)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        try:
+            up_reader, up_writer = await asyncio.wait_for(
+                self._open(db, query), CONNECT_TIMEOUT)
+        except (TimeoutError, OSError) as exc:
+            raise GatewayError(f"the database server of {db.name} cannot be reached "
+                               f"({type(exc).__name__})", "08001") from None
+        forwarded = {k: v for k, v in params.items() if k not in ("user", "database")}
+        forwarded.update(user=url.username or "postgres", database=url.path.lstrip("/"))
+        up_writer.write(StartupMessage(params=forwarded).to_wire())
+        password = await self._thread(self.secrets.reveal, db.secret) if db.secret else ""
+        scram: Any = None
+        while True:
+            kind, payload = await asyncio.wait_for(_read_message(up_reader), CONNECT_TIMEOUT)
+            if kind == b"E":
+                err = ErrorResponse.decode(memoryview(payload))
+                up_writer.close()
+                raise GatewayError(f"the database server of {db.name} refused Airlock's "
+                                   f"connection: {err.message}", err.code or "08004")
+            if kind != b"R":
+                continue  # NegotiateProtocolVersion and the like
+            (code,) = LENGTH.unpack(payload[:4])
+            if code == 0:
+                return up_reader, up_writer
+            if code == 3:
+                up_writer.write(PasswordMessage(password=password).to_wire())
+            elif code == 5:
+                user = url.username or "postgres"
+                inner = hashlib.md5((password + user).encode()).hexdigest()
+                outer = hashlib.md5(inner.encode() + payload[4:8]).hexdigest()
+                up_writer.write(PasswordMessage(password="md5" + outer).to_wire())
+            elif code == 10:
+                from scramp import ScramClient  # type: ignore[import-untyped]
+
+                mechanisms = [m for m in payload[4:].split(b"\x00") if m]
+                if b"SCRAM-SHA-256" not in mechanisms:
+                    raise GatewayError(f"the database server of {db.name} offers no "
+                                       "authentication Airlock speaks", "28000")
+                scram = ScramClient(["SCRAM-SHA-256"], url.username or "postgres", password)
+                up_writer.write(SASLInitialResponse(
+                    mechanism="SCRAM-SHA-256",
+                    data=scram.get_client_first().encode()).to_wire())
+            elif code == 11 and scram is not None:
+                scram.set_server_first(payload[4:].decode())
+                up_writer.write(SASLResponse(data=scram.get_client_final().encode()).to_wire())
+            elif code == 12 and scram is not None:
+                scram.set_server_final(payload[4:].decode())
+            else:
+                raise GatewayError(f"the database server of {db.name} asks for an "
+                                   f"authentication Airlock does not speak ({code})", "28000")
+            await up_writer.drain()
+
+    async def _open(self, db: Database, query: dict[str, str]
+                    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        url = urlsplit(db.upstream)
+        host, port = url.hostname or "localhost", url.port or 5432
+        mode = query.get("sslmode", "prefer")
+        reader, writer = await asyncio.open_connection(host, port, limit=CHUNK)
+        if mode == "disable":
+            return reader, writer
+        writer.write(SSLRequest().to_wire())
+        await writer.drain()
+        answer = await reader.readexactly(1)
+        if answer != b"S":
+            if mode in ("require", "verify-ca", "verify-full"):
+                writer.close()
+                raise GatewayError(f"the database server of {db.name} does not offer TLS "
+                                   f"(sslmode={mode})", "08001")
+            return reader, writer
+        context = ssl.create_default_context(cafile=query.get("sslrootcert") or None)
+        if mode in ("prefer", "require"):  # libpq's meaning: encrypted, not verified
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        elif mode == "verify-ca":
+            context.check_hostname = False
+        await writer.start_tls(context, server_hostname=host)
+        return reader, writer
+
+    async def _greet(self, session: Session, up_reader: asyncio.StreamReader,
+                     writer: asyncio.StreamWriter) -> None:
+        """AuthenticationOk, the server's parameters, our own cancel key, ReadyForQuery."""
+        writer.write(AuthenticationOk().to_wire())
+        while True:
+            kind, payload = await asyncio.wait_for(_read_message(up_reader), CONNECT_TIMEOUT)
+            if kind == b"K":
+                real = BackendKeyData.decode(memoryview(payload))
+                pid, key = secrets.randbelow(1 << 31), secrets.token_bytes(4)
+                self.cancels[(pid, key)] = (session.db, real.process_id, real.secret_key)
+                session.statements["\x00cancel"] = f"{pid}:{key.hex()}"
+                writer.write(BackendKeyData(process_id=pid, secret_key=key).to_wire())
+                continue
+            writer.write(_message(kind, payload))
+            if kind == b"Z":
+                await writer.drain()
+                return
+            if kind == b"E":
+                raise GatewayError("the database server ended the connection", "08006")
+
+    async def _cancel(self, request: Any) -> None:
+        """A cancel request for one of our sessions (by the key only it was given) is
+        passed on with the server's real key; any other is dropped, as PostgreSQL does."""
+        found = self.cancels.get((request.process_id, bytes(request.secret_key)))
+        if found is None:
+            return
+        db, pid, key = found
+        url = urlsplit(db.upstream)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        try:
+            _r, w = await asyncio.wait_for(self._open(db, query), CONNECT_TIMEOUT)
+            w.write(CancelRequest(process_id=pid, secret_key=key).to_wire())
+            await w.drain()
+            w.close()
+        except (TimeoutError, OSError, GatewayError):
+            pass
+
+    # ---- relaying --------------------------------------------------------------------
+
+    @staticmethod
+    async def _pipe(up_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """The server's answers, as raw bytes, as fast as the agent takes them."""
+        try:
+            while True:
+                data = await up_reader.read(CHUNK)
+                if not data:
+                    break
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    async def _relay(self, s: Session, reader: asyncio.StreamReader,
+                     up_writer: asyncio.StreamWriter, pipe: asyncio.Future[None]) -> None:
+        buf = bytearray()
+        try:
+            while not pipe.done():
+                data = await reader.read(CHUNK)
+                if not data:
+                    return
+                buf += data
+                out: list[bytes] = []
+                pos = 0
+                while len(buf) - pos >= 5:
+                    kind, length = HEADER.unpack_from(buf, pos)
+                    if length < 4 or length > MAX_MESSAGE:
+                        raise GatewayError("a malformed message", "08P01")
+                    end = pos + 1 + length
+                    if len(buf) < end:
+                        break
+                    raw = bytes(buf[pos:end])
+                    pos = end
+                    if kind == b"X":
+                        up_writer.write(b"".join(out) + raw)
+                        return
+                    await self._client_message(s, kind, raw, out)
+                del buf[:pos]
+                if out:
+                    up_writer.write(b"".join(out))
+                    await up_writer.drain()
+        finally:
+            key = s.statements.get("\x00cancel", "")
+            if key:
+                pid, _, hexkey = key.partition(":")
+                self.cancels.pop((int(pid), bytes.fromhex(hexkey)), None)
+
+    async def _client_message(self, s: Session, kind: bytes, raw: bytes,
+                              out: list[bytes]) -> None:
+        """Append to ``out`` what goes upstream for one message of the agent's."""
+        if s.discard:
+            if kind == b"S":
+                s.discard = False
+                out.append(raw)
+            return  # the server would skip it too, after the error
+        payload = memoryview(raw)[5:]
+        if kind == b"Q":
+            sql = Query.decode(payload).query_string
+            verdict = await self._decide(s, sql)
+            out.append(raw if verdict.allow else
+                       Query(query_string=raising(verdict.message, verdict.hint)).to_wire())
+        elif kind == b"P":
+            msg = Parse.decode(payload)
+            verdict = await self._decide(s, msg.query)
+            if verdict.allow:
+                s.statements[msg.statement] = msg.query
+                (s.recheck.add if verdict.recheck else s.recheck.discard)(msg.statement)
+                out.append(raw)
+            else:
+                self._refuse_extended(s, verdict, out)
+        elif kind == b"B":
+            if s.recheck:
+                bind = Bind.decode(payload)
+                if bind.statement in s.recheck:
+                    verdict = await self._decide(s, inline(s.statements[bind.statement], bind))
+                    if not verdict.allow:
+                        self._refuse_extended(s, verdict, out)
+                        return
+            out.append(raw)
+        elif kind == b"C" and raw[5:6] == b"S":
+            name = raw[6:-1].decode("utf-8", "replace")
+            s.statements.pop(name, None)
+            s.recheck.discard(name)
+            out.append(raw)
+        elif kind in (b"E", b"D", b"C", b"S", b"H", b"d", b"c", b"f"):
+            out.append(raw)  # execute, describe, close, sync, flush, COPY data from the agent
+        elif kind == b"F":
+            why = "the function-call protocol is not available through the gateway (use SQL)"
+            await self._commit_refusal(s, "(function call)", why)
+            out.append(Query(query_string=raising(f"Airlock refused this: {why}")).to_wire())
+        else:
+            raise GatewayError(f"message type {kind!r} is not passed on by the gateway",
+                               "08P01")
+
+    @staticmethod
+    def _refuse_extended(s: Session, verdict: Verdict, out: list[bytes]) -> None:
+        """An extended-protocol batch with a refused statement: the server raises the
+        refusal in its place and skips the rest of the batch up to Sync, as it does after
+        any error (the agent's own messages up to Sync are dropped here)."""
+        out.append(Parse(statement="", query=raising(verdict.message, verdict.hint),
+                         param_types=[]).to_wire())
+        out.append(Bind(portal="", statement="", param_formats=[], param_values=[],
+                        result_formats=[]).to_wire())
+        out.append(Execute(portal="", max_rows=0).to_wire())
+        s.discard = True
+
+    # ---- deciding --------------------------------------------------------------------
+
+    def _classified(self, s: Session, sql: str) -> tuple[list[str], Decision]:
+        """The gateway's own refusals and the policy's decision (a pure function of the
+        statement, the database and the scope: cached for :data:`CACHE_TTL`)."""
+        now = time.monotonic()
+        key = (s.db.name, s.principal.scope, sql)
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] > now:
+            return list(hit[1]), hit[2]
+        action = Action(command=sql, kind="sql", dialect="postgresql", database=s.db.locator,
+                        scope=s.principal.scope, agent=s.principal.agent.agent)
+        why = pg_guard.escapes(sql)
+        decision = self.service._checker().check(action)
+        self._cache[key] = (now + CACHE_TTL, why, decision)
+        if len(self._cache) > CACHE:
+            self._cache.popitem(last=False)
+        return list(why), decision
+
+    def _submitted(self, s: Session, sql: str) -> Entry:
+        return ("submitted", s.principal.agent.agent, None, {
+            "action": {"kind": "sql", "command": sql[:4000], "database": s.db.name,
+                       "scope": s.principal.scope},
+            "token_id": s.principal.token_id, "via": "gateway"})
+
+    def _verdict(self, s: Session, sql: str) -> Verdict | None:
+        """The verdict when it needs nothing that blocks; None: ask the hold service."""
+        if s.principal.expires_at < time.time():
+            raise GatewayError("the Airlock token expired", AUTH_FAILED)
+        why, decision = self._classified(s, sql)
+        if not why:
+            for t in decision.targets:
+                env = t.env if t.env not in ("", "unknown") else None
+                refused = s.principal.permits(s.db.name, t.kind, t.verb.removeprefix("sql."),
+                                              t.risk, env, True)
+                if refused:
+                    why.append(f"{t.verb} on {t.kind} {t.name}: {refused}")
+        if why:
+            denied = Decision("deny", max(decision.risk, Risk.DESTRUCTIVE), decision.targets,
+                              why, decision.flags, ["gateway"]).to_json()
+            return Verdict(False, "Airlock denied this statement: " + "; ".join(why),
+                           entries=[self._submitted(s, sql),
+                                    ("decided", "airlock", None, denied)])
+        if decision.decision != "allow":
+            return None
+        decided = {"decision": "allow", "risk": decision.risk.label,
+                   "targets": [t.to_json() for t in decision.targets]}
+        recheck = "$" in sql and any(t.verb in WRITE_VERBS for t in decision.targets)
+        if decision.risk == Risk.READ:
+            return Verdict(True, ahead=False, entries=[("decided", "airlock", None, {
+                **decided, **self._submitted(s, sql)[3], "agent": s.principal.agent.agent})])
+        return Verdict(True, recheck=recheck, entries=[self._submitted(s, sql),
+                                                       ("decided", "airlock", None, decided)])
+
+    def _held(self, s: Session, sql: str) -> Verdict:
+        """Held or denied by policy: the hold service makes the request, or claims an
+        approved one (its safety net runs first). Blocks: runs in a worker thread."""
+        try:
+            answer = self.service.submit(s.principal.agent, {
+                "command": sql, "kind": "sql", "dialect": "postgresql",
+                "database": s.db.locator})
+        except Refused as exc:
+            return Verdict(False, f"Airlock refused this statement: {exc.message}")
+        rid = answer.get("request")
+        if answer["decision"] == "allow":
+            self.broker.recorder.append("forwarded", "airlock", rid, {
+                "via": "gateway", "database": s.db.name, "agent": s.principal.agent.agent,
+                "token_id": s.principal.token_id, "statement": sql[:4000]})
+            return Verdict(True)
+        reasons = "; ".join(answer.get("reasons", [])[:3])
+        if answer["decision"] == "hold":
+            return Verdict(False, f"Airlock held this statement as request {rid} for human "
+                                  f"approval at {answer.get('url')}: {reasons}",
+                           hint="Once a human has approved it, run this identical statement "
+                                "again: it runs once. Do not look for other credentials or "
+                                "other ways to do this.")
+        return Verdict(False, f"Airlock denied this statement: {reasons}")
+
+    async def _decide(self, s: Session, sql: str) -> Verdict:
+        if len(sql) <= ON_LOOP:
+            verdict = self._verdict(s, sql)
+        else:
+            verdict = await self._thread(self._verdict, s, sql)
+        if verdict is None:
+            return await self._thread(self._held, s, sql)
+        if verdict.entries:
+            try:
+                pending = self.broker.recorder.submit(verdict.entries, paced=not verdict.ahead)
+            except RecordError as exc:
+                return Verdict(False, f"Airlock refused this statement: the ledger cannot "
+                                      f"record it ({exc})")
+            if verdict.ahead:
+                self.broker.recorder.hurry()
+                try:
+                    await asyncio.wrap_future(pending)
+                except Exception as exc:  # noqa: BLE001 - not on the record: not run
+                    log.error("ledger: %s", exc)
+                    return Verdict(False, "Airlock refused this statement: the ledger could "
+                                          "not record it")
+        return verdict
+
+    async def _commit_refusal(self, s: Session, what: str, why: str) -> None:
+        denied = Decision("deny", Risk.DESTRUCTIVE, [], [why], [], ["gateway"]).to_json()
+        try:
+            await asyncio.wrap_future(self.broker.recorder.submit(
+                [self._submitted(s, what), ("decided", "airlock", None, denied)]))
+        except Exception as exc:  # noqa: BLE001 - refused all the same
+            log.error("ledger: %s", exc)
+
+
+def _names(pattern: str, database: str) -> bool:
+    import fnmatch
+
+    return fnmatch.fnmatchcase(database, pattern.partition(":")[0])
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (or ``PORT``) of ``--pg-listen``; loopback unless a host is given."""
+    host, _, port = text.rpartition(":")
+    try:
+        number = int(port)
+    except ValueError:
+        raise ValueError(f"--pg-listen {text!r}: expected HOST:PORT, e.g. 127.0.0.1:6543") \
+            from None
+    if not 0 <= number < 65536:
+        raise ValueError(f"--pg-listen {text!r}: port out of range")
+    return (host.strip("[]") or "127.0.0.1"), number
