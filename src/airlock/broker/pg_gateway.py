@@ -38,10 +38,7 @@ import re
 import secrets
 import ssl
 import struct
-import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -63,11 +60,10 @@ from pygwire.messages import (
     StartupMessage,
 )
 
-from airlock.action import Action, Decision, Risk
 from airlock.broker import pg_guard, tokens
-from airlock.broker.recorder import Entry, RecordError
+from airlock.broker.pg_decide import Expired, Judge, Session, Verdict
+from airlock.broker.recorder import Entry
 from airlock.config import Database
-from airlock.hold.service import Refused
 
 log = logging.getLogger("airlock.gateway")
 HEADER = struct.Struct("!cI")
@@ -76,13 +72,12 @@ MAX_STARTUP = 10_000
 MAX_MESSAGE = 1 << 30  # PostgreSQL's own limit
 ON_LOOP = 16 << 10  # statements longer than this are decided in a worker thread
 CHUNK = 256 << 10
-CACHE = 2048  # decisions of recent statement texts (classification is a pure function)
-CACHE_TTL = 2.0  # a changed config or policy reaches cached statements within this
 CONNECT_TIMEOUT = 10.0
 REFUSED = "42501"  # insufficient_privilege
 AUTH_FAILED = "28P01"  # invalid_password
-WRITE_VERBS = ("sql.delete", "sql.update")
 T = TypeVar("T")
+# execute, describe, sync, flush, COPY data from the agent: passed on as they are
+PASS = frozenset((b"E", b"D", b"S", b"H", b"d", b"c", b"f"))
 
 
 class GatewayError(Exception):
@@ -91,29 +86,6 @@ class GatewayError(Exception):
     def __init__(self, message: str, code: str = "08004") -> None:
         super().__init__(message)
         self.code = code
-
-
-@dataclass
-class Verdict:
-    """The gateway's answer to one statement."""
-
-    allow: bool
-    message: str = ""  # why it is refused (what the client's error says)
-    hint: str = ""
-    entries: list[Entry] = field(default_factory=list)
-    ahead: bool = True  # commit the entries before forwarding (anything but a read)
-    recheck: bool = False  # a write whose bound values may widen it: decide again at Bind
-
-
-@dataclass
-class Session:
-    db: Database
-    principal: tokens.TokenPrincipal
-    token: str
-    peer: str
-    statements: dict[str, str] = field(default_factory=dict)  # prepared name -> SQL
-    recheck: set[str] = field(default_factory=set)
-    discard: bool = False  # after a refusal in an extended-protocol batch, until Sync
 
 
 def raising(message: str, hint: str = "") -> str:
@@ -176,8 +148,6 @@ class PgGateway:
         self.server: asyncio.AbstractServer | None = None
         self.sessions: set[asyncio.Task[None]] = set()
         self.cancels: dict[tuple[int, bytes], tuple[Database, int, bytes]] = {}
-        self._cache: OrderedDict[tuple[str, str | None, str],
-                                 tuple[float, list[str], Decision]] = OrderedDict()
 
     # ---- the listener ----------------------------------------------------------------
 
@@ -188,8 +158,8 @@ class PgGateway:
         self.config = ctx.settings.config
         self.databases = {d.name: d for d in self.config.databases}
         self.secrets = SecretBox(ctx.store, ctx.ledger, ctx.data_dir)
-        self.service = ctx.service
-        self.service.protector().settings.secret_reader = self.secrets.reveal
+        ctx.service.protector().settings.secret_reader = self.secrets.reveal
+        self.judge = Judge(ctx.service, broker.recorder)
         self.server = await asyncio.start_server(self._accept, self.host, self.port,
                                                  limit=CHUNK)
         self.port = self.server.sockets[0].getsockname()[1]
@@ -291,7 +261,7 @@ class PgGateway:
         if principal is None:
             await self._refuse_connect(writer, params, token, why, AUTH_FAILED)
             return
-        session = Session(db, principal, token, peer)
+        session = Session(db, principal, peer)
         up_reader, up_writer = await self._upstream(db, params)
         try:
             await self._greet(session, up_reader, writer)
@@ -335,7 +305,7 @@ class PgGateway:
                               if token else {})})
         try:
             await asyncio.wrap_future(self.broker.recorder.submit([entry]))
-        except (RecordError, Exception) as exc:  # noqa: BLE001 - refused all the same
+        except Exception as exc:  # noqa: BLE001 - refused all the same
             log.error("ledger: %s", exc)
         await self._fatal(writer, f"Airlock refused the connection: {why}", code)
 
@@ -430,7 +400,7 @@ class PgGateway:
                 real = BackendKeyData.decode(memoryview(payload))
                 pid, key = secrets.randbelow(1 << 31), secrets.token_bytes(4)
                 self.cancels[(pid, key)] = (session.db, real.process_id, real.secret_key)
-                session.statements["\x00cancel"] = f"{pid}:{key.hex()}"
+                session.cancel_key = (pid, key)
                 writer.write(BackendKeyData(process_id=pid, secret_key=key).to_wire())
                 continue
             writer.write(_message(kind, payload))
@@ -494,19 +464,21 @@ class PgGateway:
                         break
                     raw = bytes(buf[pos:end])
                     pos = end
-                    if kind == b"X":
+                    if not s.discard and (kind in PASS or (kind == b"B" and not s.recheck)):
+                        out.append(raw)  # the common case: nothing to decide in it
+                    elif kind == b"X":
                         up_writer.write(b"".join(out) + raw)
                         return
-                    await self._client_message(s, kind, raw, out)
+                    else:
+                        await self._client_message(s, kind, raw, out)
                 del buf[:pos]
                 if out:
                     up_writer.write(b"".join(out))
                     await up_writer.drain()
         finally:
-            key = s.statements.get("\x00cancel", "")
-            if key:
-                pid, _, hexkey = key.partition(":")
-                self.cancels.pop((int(pid), bytes.fromhex(hexkey)), None)
+            self.judge.flush_reads(s)
+            if s.cancel_key is not None:
+                self.cancels.pop(s.cancel_key, None)
 
     async def _client_message(self, s: Session, kind: bytes, raw: bytes,
                               out: list[bytes]) -> None:
@@ -549,7 +521,7 @@ class PgGateway:
             out.append(raw)  # execute, describe, close, sync, flush, COPY data from the agent
         elif kind == b"F":
             why = "the function-call protocol is not available through the gateway (use SQL)"
-            await self._commit_refusal(s, "(function call)", why)
+            await self.judge.record(s, self.judge.refusal(s, "(function call)", why))
             out.append(Query(query_string=raising(f"Airlock refused this: {why}")).to_wire())
         else:
             raise GatewayError(f"message type {kind!r} is not passed on by the gateway",
@@ -567,114 +539,22 @@ class PgGateway:
         out.append(Execute(portal="", max_rows=0).to_wire())
         s.discard = True
 
-    # ---- deciding --------------------------------------------------------------------
-
-    def _classified(self, s: Session, sql: str) -> tuple[list[str], Decision]:
-        """The gateway's own refusals and the policy's decision (a pure function of the
-        statement, the database and the scope: cached for :data:`CACHE_TTL`)."""
-        now = time.monotonic()
-        key = (s.db.name, s.principal.scope, sql)
-        hit = self._cache.get(key)
-        if hit is not None and hit[0] > now:
-            return list(hit[1]), hit[2]
-        action = Action(command=sql, kind="sql", dialect="postgresql", database=s.db.locator,
-                        scope=s.principal.scope, agent=s.principal.agent.agent)
-        why = pg_guard.escapes(sql)
-        decision = self.service._checker().check(action)
-        self._cache[key] = (now + CACHE_TTL, why, decision)
-        if len(self._cache) > CACHE:
-            self._cache.popitem(last=False)
-        return list(why), decision
-
-    def _submitted(self, s: Session, sql: str) -> Entry:
-        return ("submitted", s.principal.agent.agent, None, {
-            "action": {"kind": "sql", "command": sql[:4000], "database": s.db.name,
-                       "scope": s.principal.scope},
-            "token_id": s.principal.token_id, "via": "gateway"})
-
-    def _verdict(self, s: Session, sql: str) -> Verdict | None:
-        """The verdict when it needs nothing that blocks; None: ask the hold service."""
-        if s.principal.expires_at < time.time():
-            raise GatewayError("the Airlock token expired", AUTH_FAILED)
-        why, decision = self._classified(s, sql)
-        if not why:
-            for t in decision.targets:
-                env = t.env if t.env not in ("", "unknown") else None
-                refused = s.principal.permits(s.db.name, t.kind, t.verb.removeprefix("sql."),
-                                              t.risk, env, True)
-                if refused:
-                    why.append(f"{t.verb} on {t.kind} {t.name}: {refused}")
-        if why:
-            denied = Decision("deny", max(decision.risk, Risk.DESTRUCTIVE), decision.targets,
-                              why, decision.flags, ["gateway"]).to_json()
-            return Verdict(False, "Airlock denied this statement: " + "; ".join(why),
-                           entries=[self._submitted(s, sql),
-                                    ("decided", "airlock", None, denied)])
-        if decision.decision != "allow":
-            return None
-        decided = {"decision": "allow", "risk": decision.risk.label,
-                   "targets": [t.to_json() for t in decision.targets]}
-        recheck = "$" in sql and any(t.verb in WRITE_VERBS for t in decision.targets)
-        if decision.risk == Risk.READ:
-            return Verdict(True, ahead=False, entries=[("decided", "airlock", None, {
-                **decided, **self._submitted(s, sql)[3], "agent": s.principal.agent.agent})])
-        return Verdict(True, recheck=recheck, entries=[self._submitted(s, sql),
-                                                       ("decided", "airlock", None, decided)])
-
-    def _held(self, s: Session, sql: str) -> Verdict:
-        """Held or denied by policy: the hold service makes the request, or claims an
-        approved one (its safety net runs first). Blocks: runs in a worker thread."""
-        try:
-            answer = self.service.submit(s.principal.agent, {
-                "command": sql, "kind": "sql", "dialect": "postgresql",
-                "database": s.db.locator})
-        except Refused as exc:
-            return Verdict(False, f"Airlock refused this statement: {exc.message}")
-        rid = answer.get("request")
-        if answer["decision"] == "allow":
-            self.broker.recorder.append("forwarded", "airlock", rid, {
-                "via": "gateway", "database": s.db.name, "agent": s.principal.agent.agent,
-                "token_id": s.principal.token_id, "statement": sql[:4000]})
-            return Verdict(True)
-        reasons = "; ".join(answer.get("reasons", [])[:3])
-        if answer["decision"] == "hold":
-            return Verdict(False, f"Airlock held this statement as request {rid} for human "
-                                  f"approval at {answer.get('url')}: {reasons}",
-                           hint="Once a human has approved it, run this identical statement "
-                                "again: it runs once. Do not look for other credentials or "
-                                "other ways to do this.")
-        return Verdict(False, f"Airlock denied this statement: {reasons}")
-
     async def _decide(self, s: Session, sql: str) -> Verdict:
-        if len(sql) <= ON_LOOP:
-            verdict = self._verdict(s, sql)
-        else:
-            verdict = await self._thread(self._verdict, s, sql)
-        if verdict is None:
-            return await self._thread(self._held, s, sql)
-        if verdict.entries:
-            try:
-                pending = self.broker.recorder.submit(verdict.entries, paced=not verdict.ahead)
-            except RecordError as exc:
-                return Verdict(False, f"Airlock refused this statement: the ledger cannot "
-                                      f"record it ({exc})")
-            if verdict.ahead:
-                self.broker.recorder.hurry()
-                try:
-                    await asyncio.wrap_future(pending)
-                except Exception as exc:  # noqa: BLE001 - not on the record: not run
-                    log.error("ledger: %s", exc)
-                    return Verdict(False, "Airlock refused this statement: the ledger could "
-                                          "not record it")
-        return verdict
-
-    async def _commit_refusal(self, s: Session, what: str, why: str) -> None:
-        denied = Decision("deny", Risk.DESTRUCTIVE, [], [why], [], ["gateway"]).to_json()
         try:
-            await asyncio.wrap_future(self.broker.recorder.submit(
-                [self._submitted(s, what), ("decided", "airlock", None, denied)]))
-        except Exception as exc:  # noqa: BLE001 - refused all the same
-            log.error("ledger: %s", exc)
+            if len(sql) <= ON_LOOP:
+                verdict = self.judge.verdict(s, sql)
+            else:
+                verdict = await self._thread(self.judge.verdict, s, sql)
+        except Expired as exc:
+            raise GatewayError(str(exc), AUTH_FAILED) from None
+        if verdict is None:
+            self.judge.flush_reads(s)
+            return await self._thread(self.judge.held, s, sql)
+        if verdict.entries:
+            why = await self.judge.record(s, verdict.entries)
+            if why is not None:
+                return Verdict(False, f"Airlock refused this statement: {why}")
+        return verdict
 
 
 def _names(pattern: str, database: str) -> bool:
