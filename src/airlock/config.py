@@ -55,7 +55,7 @@ SECTION_KEYS: dict[str, frozenset[str]] = {
     # broker/providers.py
     "providers": frozenset({"name", "pack", "api", "upstream", "secret", "auth_header",
                             "auth_scheme", "graphql_path", "operations", "fields",
-                            "discover", "volume_backup"}),
+                            "discover", "volume_backup", "hosts", "ca_bundle"}),
     # [[databases]]: the database gateway's upstreams (broker/pg_gateway.py)
     "databases": frozenset({"name", "upstream", "env", "protected", "secret",
                             "description"}),
@@ -70,6 +70,8 @@ SECTION_KEYS: dict[str, frozenset[str]] = {
                        "checkpoint_every", "session_ttl", "login_failures", "login_window"}),
     "notify": frozenset({"urls"}),
     "serve": frozenset({"public_url"}),
+    # broker/forward_proxy.py (airlock serve --forward-proxy)
+    "forward_proxy": frozenset({"only_declared", "allow_hosts"}),
     # protect/settings.py
     "protect": frozenset({"store", "path", "quota_bytes", "bucket", "prefix", "endpoint_url",
                           "region", "access_key_env", "secret_key_env", "object_lock_days",
@@ -299,7 +301,7 @@ def load_file(path: str) -> Config:
 
 # Sections that belong to the service; a project file never sets them.
 SERVICE_SECTIONS = ("airlock", "hold", "notify", "serve", "mcp", "providers", "packs",
-                    "databases")
+                    "databases", "forward_proxy")
 
 
 def apply_overlay(cfg: Config, path: str) -> None:
@@ -404,7 +406,7 @@ def parse_config(data: dict[str, Any], path: str, text: str = "",
     # [hold], [notify] and [serve] belong to the hold service (airlock.hold.settings),
     # which validates them itself.
     known = {"agent", "environments", "resources", "policy", "packs", "secrets", "airlock",
-             "hold", "notify", "serve", "mcp", "providers", "databases"}
+             "hold", "notify", "serve", "mcp", "providers", "databases", "forward_proxy"}
     for key in data:
         if key not in known:
             raise err(f"unknown section [{key}] (expected one of {', '.join(sorted(known))})",

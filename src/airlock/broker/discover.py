@@ -62,7 +62,7 @@ class Discoverer:
         self.lookups += 1
         headers = {prov.auth_header: prov.auth_value(self.credential(prov.secret))}
         try:
-            with httpx.Client(timeout=self.timeout) as client:
+            with httpx.Client(timeout=self.timeout, verify=prov.verify) as client:
                 if query:
                     r = client.post(prov.upstream + prov.graphql_path, headers=headers,
                                     json={"query": query, "variables": {"id": ident}})

@@ -1,7 +1,11 @@
 """Provider packs: what an API's calls do, where their targets live, how to authenticate.
 
 A built-in pack describes a Railway-style GraphQL API (the root fields of
-:mod:`airlock.classify.packs.railway`, discovery queries, the volume backup endpoint).
+:mod:`airlock.classify.packs.railway`, discovery queries, the volume backup endpoint);
+``github`` (GitHub's REST API, and its GraphQL endpoint) and ``digitalocean``
+(DigitalOcean's API v2) are built-in packs a ``[[providers]]`` entry names with ``pack``.
+Each pack also names the API's host names (``hosts``): the forward proxy
+(``forward_proxy.py``) intercepts exactly those, plus each provider's upstream host.
 Users describe other APIs, REST or GraphQL, with ``[[providers]]`` in Airlock's own
 ``airlock.toml``: the format, key by key, is in docs/broker.md (its keys are declared in
 ``config.SECTION_KEYS``, and tests/test_docs.py keeps the two together).
@@ -15,7 +19,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
+import ssl
 import tomllib
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,6 +88,20 @@ class Provider:
     fields: dict[str, FieldSpec] = field(default_factory=dict)
     discover: dict[str, DiscoverSpec] = field(default_factory=dict)
     volume_backup: str = ""  # path template of the volume export/import endpoint
+    # host names the forward proxy intercepts for this provider (besides the upstream's)
+    hosts: tuple[str, ...] = ()
+    ca_bundle: str = ""  # PEM file the upstream's certificate is verified against
+    graphql_at: str = ""  # a REST API's GraphQL endpoint (GitHub's /graphql)
+
+    def is_graphql(self, method: str, path: str) -> bool:
+        """Whether a call is a GraphQL request (its body is read and decided on)."""
+        return method == "POST" and (self.api == "graphql" or
+                                     (bool(self.graphql_at) and path == self.graphql_at))
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """How the upstream's certificate is verified: the system's CAs, or ``ca_bundle``."""
+        return verify_context(self.ca_bundle) if self.ca_bundle else True
 
     def auth_value(self, credential: str) -> str:
         return f"{self.auth_scheme} {credential}" if self.auth_scheme else credential
@@ -89,6 +109,13 @@ class Provider:
     def locator(self, kind: str, ident: str) -> str:
         prefix = "railway" if self.pack == "railway" else self.name
         return f"{prefix}:{kind}:{ident}"
+
+
+@functools.lru_cache(maxsize=32)
+def verify_context(ca_bundle: str) -> ssl.SSLContext:
+    """A client TLS context that trusts the CAs in the PEM file ``ca_bundle`` (host names
+    verified as usual); made once per file. Verification is never switched off."""
+    return ssl.create_default_context(cafile=ca_bundle)
 
 
 # ---- built-in packs ----------------------------------------------------------------------
@@ -103,10 +130,89 @@ RAILWAY_DISCOVER = {
 }
 
 
+RAILWAY_HOSTS = ("backboard.railway.app", "backboard.railway.com")
+
+
 def railway(name: str = "railway", upstream: str = "https://backboard.railway.app") -> Provider:
     return Provider(name=name, upstream=upstream, api="graphql", pack="railway",
                     secret=name, discover=dict(RAILWAY_DISCOVER),
-                    volume_backup="/backup/volumes/{id}")
+                    volume_backup="/backup/volumes/{id}", hosts=RAILWAY_HOSTS)
+
+
+def _op(method: str, path: str, kind: str, risk: Risk, name: str,
+        id_pattern: str = "[^/]+") -> RestOp:
+    """An operation whose ``{id}`` may span several segments (``id_pattern``): GitHub
+    names a repository ``owner/repo``."""
+    regex = _template(path).pattern.replace("(?P<id>[^/]+)", f"(?P<id>{id_pattern})")
+    return RestOp(method, path, kind, risk, name, re.compile(regex))
+
+
+_REPO = "[^/]+/[^/]+"
+R, W, D = Risk.READ, Risk.WRITE, Risk.DESTRUCTIVE
+# GitHub's REST API (https://docs.github.com/rest): the calls that destroy or change what
+# is hard to get back. Any other call is rated by its method (GET reads, DELETE destroys).
+GITHUB_OPS = (
+    ("DELETE", "/repos/{id}", "repository", D, "repo.delete"),
+    ("PATCH", "/repos/{id}", "repository", W, "repo.update"),
+    ("POST", "/repos/{id}/transfer", "repository", D, "repo.transfer"),
+    ("DELETE", "/repos/{id}/git/refs/{ref}", "repository", D, "ref.delete"),
+    ("PATCH", "/repos/{id}/git/refs/{ref}", "repository", D, "ref.update"),  # force push
+    ("DELETE", "/repos/{id}/contents/{path}", "repository", D, "contents.delete"),
+    ("PUT", "/repos/{id}/contents/{path}", "repository", W, "contents.write"),
+    ("DELETE", "/repos/{id}/releases/{release}", "repository", D, "release.delete"),
+    ("DELETE", "/repos/{id}/branches/{branch}/protection", "repository", D,
+     "protection.delete"),
+    ("PUT", "/repos/{id}/branches/{branch}/protection", "repository", W, "protection.write"),
+    ("DELETE", "/repos/{id}/hooks/{hook}", "repository", D, "hook.delete"),
+    ("DELETE", "/repos/{id}/actions/secrets/{secret}", "repository", D, "secret.delete"),
+    ("PUT", "/repos/{id}/actions/secrets/{secret}", "repository", W, "secret.write"),
+    ("DELETE", "/repos/{id}/environments/{env}", "repository", D, "environment.delete"),
+    ("POST", "/repos/{id}/issues", "repository", W, "issue.create"),
+    ("POST", "/repos/{id}/pulls", "repository", W, "pull.create"),
+    ("PUT", "/repos/{id}/pulls/{number}/merge", "repository", W, "pull.merge"),
+    ("DELETE", "/orgs/{id}", "organization", D, "org.delete"),
+    ("DELETE", "/orgs/{id}/members/{user}", "organization", D, "member.remove"),
+)
+GITHUB_HOSTS = ("api.github.com",)
+
+
+def github(name: str = "github", upstream: str = "https://api.github.com") -> Provider:
+    ops = [_op(m, p, k, r, n, _REPO if p.startswith("/repos/") else "[^/]+")
+           for m, p, k, r, n in GITHUB_OPS]
+    return Provider(name=name, upstream=upstream, api="rest", pack="github", secret=name,
+                    operations=ops, hosts=GITHUB_HOSTS, graphql_at="/graphql",
+                    graphql_path="/graphql")
+
+
+# DigitalOcean's API v2 (https://docs.digitalocean.com/reference/api/): a droplet action
+# is rated destructive because its body (not read on a REST call) may say "rebuild".
+DIGITALOCEAN_OPS = (
+    ("DELETE", "/v2/droplets/{id}", "droplet", D, "droplet.delete"),
+    ("POST", "/v2/droplets/{id}/actions", "droplet", D, "droplet.action"),
+    ("DELETE", "/v2/volumes/{id}", "volume", D, "volume.delete"),
+    ("POST", "/v2/volumes/{id}/actions", "volume", W, "volume.action"),
+    ("DELETE", "/v2/databases/{id}", "database", D, "database.delete"),
+    ("DELETE", "/v2/databases/{id}/dbs/{db}", "database", D, "database.db.delete"),
+    ("DELETE", "/v2/kubernetes/clusters/{id}", "cluster", D, "cluster.delete"),
+    ("DELETE", "/v2/apps/{id}", "app", D, "app.delete"),
+    ("DELETE", "/v2/snapshots/{id}", "snapshot", D, "snapshot.delete"),
+    ("DELETE", "/v2/domains/{id}", "domain", D, "domain.delete"),
+    ("POST", "/v2/droplets", "droplet", W, "droplet.create"),
+)
+DIGITALOCEAN_HOSTS = ("api.digitalocean.com",)
+
+
+def digitalocean(name: str = "digitalocean",
+                 upstream: str = "https://api.digitalocean.com") -> Provider:
+    return Provider(name=name, upstream=upstream, api="rest", pack="digitalocean",
+                    secret=name, hosts=DIGITALOCEAN_HOSTS,
+                    operations=[_op(*op) for op in DIGITALOCEAN_OPS])
+
+
+PACKS = {"railway": railway, "github": github, "digitalocean": digitalocean}
+DEFAULT_UPSTREAM = {"railway": "https://backboard.railway.app",
+                    "github": "https://api.github.com",
+                    "digitalocean": "https://api.digitalocean.com"}
 
 
 # ---- classification ------------------------------------------------------------------
@@ -116,7 +222,7 @@ def classify(prov: Provider, method: str, path: str, body: bytes | None,
              ctx: ClassifyContext) -> list[Target]:
     """The targets of one proxied call. Whatever cannot be read is flagged ``unparsed``
     (and held by policy)."""
-    if prov.api == "graphql" and method == "POST":
+    if prov.is_graphql(method, path):
         return _classify_graphql(prov, body or b"", ctx)
     return [_classify_rest(prov, method, path)]
 
@@ -254,13 +360,13 @@ def parse(items: Any, path: str = "airlock.toml") -> dict[str, Provider]:
         if not NAME_RE.match(name):
             raise ConfigError(f"{where}: name must be lower-case letters, digits, - _")
         pack = _str(body, "pack", where, "")
-        if pack not in ("", "railway"):
-            raise ConfigError(f"{where}: unknown pack {pack!r} (built in: railway)")
-        upstream = _str(body, "upstream", where, "https://backboard.railway.app"
-                        if pack == "railway" else None)
+        if pack and pack not in PACKS:
+            raise ConfigError(f"{where}: unknown pack {pack!r} (built in: "
+                              f"{', '.join(sorted(PACKS))})")
+        upstream = _str(body, "upstream", where, DEFAULT_UPSTREAM.get(pack))
         if not upstream.startswith(("http://", "https://")):
             raise ConfigError(f"{where}: upstream must be an http(s) URL")
-        prov = railway(name, upstream.rstrip("/")) if pack == "railway" else Provider(
+        prov = PACKS[pack](name, upstream.rstrip("/")) if pack else Provider(
             name=name, upstream=upstream.rstrip("/"), secret=name)
         prov.api = _str(body, "api", where, prov.api)
         if prov.api not in ("graphql", "rest"):
@@ -270,6 +376,13 @@ def parse(items: Any, path: str = "airlock.toml") -> dict[str, Provider]:
         prov.auth_scheme = _str(body, "auth_scheme", where, prov.auth_scheme)
         prov.graphql_path = _str(body, "graphql_path", where, prov.graphql_path)
         prov.volume_backup = _str(body, "volume_backup", where, prov.volume_backup)
+        bundle = _str(body, "ca_bundle", where, "")
+        prov.ca_bundle = os.path.join(os.path.dirname(os.path.abspath(path)), bundle) \
+            if bundle else ""
+        hosts = body.get("hosts", list(prov.hosts))
+        if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
+            raise ConfigError(f"{where}: hosts must be a list of host names")
+        prov.hosts = tuple(h.lower().rstrip(".") for h in hosts)
         for j, op in enumerate(body.get("operations", [])):
             w = f"{where} operations #{j + 1}"
             method = _str(op, "method", w).upper()

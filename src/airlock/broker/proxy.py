@@ -138,7 +138,7 @@ class ProxyApp:
             return
         body: bytes | None = None
         stream_body = False
-        if prov.api == "graphql" and method == "POST":
+        if prov.is_graphql(method, upath):
             chunks = []
             size = 0
             more = True
@@ -175,7 +175,7 @@ class ProxyApp:
                           started, out.decision_seq, complete)
 
         try:
-            resp = await self.upstream.send(method, url, headers, content)
+            resp = await self.upstream.send(method, url, headers, content, prov.ca_bundle)
         except UpstreamError as exc:
             if pending is not None:
                 await self._settle(out, pending)

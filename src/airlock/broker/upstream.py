@@ -22,6 +22,8 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from airlock.broker.providers import verify_context
+
 # Headers that describe one hop, not the message (RFC 9110 §7.6.1), plus the ones the
 # client library sets from what it sends.
 HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
@@ -53,14 +55,20 @@ class Upstream:
         return self._session
 
     async def send(self, method: str, url: str, headers: list[tuple[str, str]],
-                   body: bytes | AsyncIterator[bytes] | None) -> aiohttp.ClientResponse:
+                   body: bytes | AsyncIterator[bytes] | None,
+                   ca_bundle: str = "") -> aiohttp.ClientResponse:
         """Send one request to ``url`` exactly as written (already percent-encoded: no
         re-quoting, no normalisation); the caller reads the body and must ``release()`` or
-        ``close()`` the response. Raises one of :data:`UpstreamError` when the provider
-        cannot be reached or breaks off before answering."""
+        ``close()`` the response. An https upstream's certificate is verified against the
+        system's CAs, or against ``ca_bundle`` when one is named (a provider's
+        ``ca_bundle``); verification is never switched off. Raises one of
+        :data:`UpstreamError` when the provider cannot be reached or breaks off before
+        answering."""
         return await self.session().request(method, URL(url, encoded=True),
                                             headers=headers, data=body,
-                                            allow_redirects=False)
+                                            allow_redirects=False,
+                                            ssl=verify_context(ca_bundle) if ca_bundle
+                                            else True)
 
     async def close(self) -> None:
         if self._session is not None:

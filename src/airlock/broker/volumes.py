@@ -61,7 +61,7 @@ class VolumeNet:
         h = hashlib.sha256()
         size = 0
         try:
-            with httpx.Client(timeout=60) as client, client.stream(
+            with httpx.Client(timeout=60, verify=prov.verify) as client, client.stream(
                     "GET", self._url(prov, ident), headers=self._headers(prov)) as r:
                 if r.status_code != 200:
                     raise NetError(f"the provider refused the volume export ({r.status_code})")
@@ -116,7 +116,7 @@ class VolumeNet:
     def exists(self, prov: Provider, ident: str) -> bool:
         """Whether the provider has a volume with this id now (its export answers)."""
         try:
-            with httpx.Client(timeout=30) as client, client.stream(
+            with httpx.Client(timeout=30, verify=prov.verify) as client, client.stream(
                     "GET", self._url(prov, ident), headers=self._headers(prov)) as r:
                 if r.status_code in (200, 404):
                     return r.status_code == 200
@@ -140,7 +140,7 @@ class VolumeNet:
             with open(m["blob"], "rb") as fh:
                 r = httpx.put(self._url(prov, m["volume"]), headers=self._headers(prov),
                               params={"name": m["name"], "environmentId": m["environmentId"]},
-                              content=fh.read(), timeout=60)
+                              content=fh.read(), timeout=60, verify=prov.verify)
             if r.status_code != 200:
                 raise NetError(f"the provider refused the restore ({r.status_code})")
             m["undone"] = time.time()

@@ -25,9 +25,15 @@ _SHELL_CHARS = re.compile(r"[\s|&;<>()$`\\\"'*?\[\]#~=%{}!]")
 @click.option("--timeout", type=float, default=900.0, show_default=True,
               help="seconds to wait for a human's approval of a held command")
 @click.option("--config", "config_path", help="airlock.toml to use")
+@click.option("--proxied", is_flag=True,
+              help="run CMD with HTTPS_PROXY/HTTP_PROXY set to Airlock's forward proxy and "
+                   "its CA trusted (docs/forward-proxy.md)")
+@click.option("--proxy", "proxy", default=None, metavar="HOST:PORT",
+              help="the forward proxy for --proxied (default $AIRLOCK_FORWARD_PROXY, else "
+                   "127.0.0.1:8751)")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-def exec_cmd(scope: str | None, timeout: float, config_path: str | None,
-             command: tuple[str, ...]) -> None:
+def exec_cmd(scope: str | None, timeout: float, config_path: str | None, proxied: bool,
+             proxy: str | None, command: tuple[str, ...]) -> None:
     """Check CMD, wait for a human if it is held, then run it with stdio passed through.
 
     \b
@@ -35,6 +41,8 @@ def exec_cmd(scope: str | None, timeout: float, config_path: str | None,
     One argument is a shell command line (run with /bin/sh -c); several are an argv.
     Exit status: CMD's own when it ran; 3 held and not approved (rejected, aborted, timed
     out, or no server to ask); 4 denied; 2 usage error.
+    With --proxied, CMD's API calls go through the forward proxy (its CA fetched from it
+    and written, with the system's CAs, to a bundle in the user's cache dir).
     """
     argv = list(command)
     if argv and argv[0] == "--":
@@ -46,7 +54,53 @@ def exec_cmd(scope: str | None, timeout: float, config_path: str | None,
         run_argv = ["/bin/sh", "-c", text] if _SHELL_CHARS.search(text) else [text]
     else:
         text, run_argv = shlex.join(argv), argv
+    if proxied:
+        try:
+            os.environ.update(proxied_env(proxy or os.environ.get("AIRLOCK_FORWARD_PROXY")
+                                          or "127.0.0.1:8751", config_path))
+        except OSError as exc:
+            click.echo(f"airlock exec: --proxied: {exc}; not run", err=True)
+            raise SystemExit(EXIT_INTERNAL) from None
     raise SystemExit(_exec(text, run_argv, scope, timeout, config_path))
+
+
+def proxied_env(proxy: str, config_path: str | None) -> dict[str, str]:
+    """The environment that sends a command's HTTP(S) through the forward proxy at
+    ``proxy`` (HOST:PORT) and makes it trust Airlock's CA: the CA is fetched from the
+    proxy itself (``/airlock-ca.pem``; the agent's user cannot read Airlock's data dir in a
+    system install), else read from this installation's data dir. Raises OSError when
+    neither works."""
+    import urllib.request
+
+    url = f"http://{proxy}"
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"{url}/airlock-ca.pem", timeout=10) as resp:
+            pem = resp.read()
+    except OSError as exc:
+        from airlock.broker.ca import CAError, load_or_create
+        from airlock.config import ConfigError, load_config
+
+        try:
+            pem = load_or_create(load_config(config_path).data_dir, create=False).cert_pem
+        except (CAError, ConfigError, OSError):
+            raise OSError(f"the forward proxy at {proxy} does not answer ({exc})") from None
+    if b"-----BEGIN CERTIFICATE-----" not in pem:
+        raise OSError(f"{url}/airlock-ca.pem is not a certificate")
+    from airlock.broker.ca import write_bundle
+
+    cache = os.path.join(os.environ.get("XDG_CACHE_HOME") or
+                         os.path.join(os.path.expanduser("~"), ".cache"), "airlock")
+    os.makedirs(cache, exist_ok=True)
+    ca_path = os.path.join(cache, "airlock-ca.pem")
+    with open(ca_path, "wb") as fh:
+        fh.write(pem)
+    bundle = write_bundle(pem, os.path.join(cache, "ca-bundle.pem"))
+    no_proxy = "localhost,127.0.0.1,::1"
+    return {"HTTPS_PROXY": url, "HTTP_PROXY": url, "https_proxy": url, "http_proxy": url,
+            "NO_PROXY": no_proxy, "no_proxy": no_proxy, "SSL_CERT_FILE": bundle,
+            "REQUESTS_CA_BUNDLE": bundle, "CURL_CA_BUNDLE": bundle,
+            "NODE_EXTRA_CA_CERTS": ca_path, "AIRLOCK_FORWARD_PROXY": proxy}
 
 
 def _exec(text: str, run_argv: list[str], scope: str | None, timeout: float,

@@ -23,6 +23,7 @@ def build() -> Group:
     group raises :class:`~airlock.cli.common.DuplicateCommand`."""
     from airlock.cli import (
         admin,
+        ca,
         config,
         daemon,
         demo,
@@ -63,7 +64,7 @@ def build() -> Group:
 
     cli.add_command(check)
     for module in (serve, token, admin, requests, ledger, hook, exec_, scan, mcp, protect,
-                   undo, doctor, secret, demo, install, daemon, packs, policy, config):
+                   undo, doctor, secret, demo, install, daemon, packs, policy, config, ca):
         for command in module.COMMANDS:
             cli.add_command(command)
     return cli

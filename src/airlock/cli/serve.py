@@ -24,8 +24,11 @@ if TYPE_CHECKING:
 @click.option("--pg-listen", default=None, metavar="HOST:PORT",
               help="also run the database gateway there (agents connect with an Airlock "
                    "token to the [[databases]] of airlock.toml; docs/databases.md)")
+@click.option("--forward-proxy", "forward_proxy", default=None, metavar="HOST:PORT",
+              help="also run the HTTPS forward proxy there (agents set HTTPS_PROXY to it; "
+                   "docs/forward-proxy.md)")
 def serve(host: str | None, port: int | None, database: str | None, config_path: str | None,
-          access_log: bool, pg_listen: str | None) -> None:
+          access_log: bool, pg_listen: str | None, forward_proxy: str | None) -> None:
     """Run the agent API and the approval web UI (and, in a system install, the decision
     socket the agents' hooks ask)."""
     import threading
@@ -44,6 +47,14 @@ def serve(host: str | None, port: int | None, database: str | None, config_path:
             listeners.append(PgGateway(*parse_listen(pg_listen)))
         except ValueError as exc:
             click.echo(f"airlock serve: {exc}", err=True)
+            sys.exit(2)
+    if forward_proxy:
+        from airlock.broker.forward_proxy import ForwardProxy, parse_address
+
+        try:
+            listeners.append(ForwardProxy(*parse_address(forward_proxy)))
+        except ValueError as exc:
+            click.echo(f"airlock serve: --forward-proxy: {exc}", err=True)
             sys.exit(2)
     try:
         started = B.prepare(host, port)
