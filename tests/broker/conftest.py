@@ -10,6 +10,7 @@ from airlock.broker.secrets import SecretBox
 from airlock.demo.paas_api import PaasState, ThreadServer, create_app, free_port, seed
 from airlock.ledger import Ledger, load_or_create_key
 from airlock.store.db import open_store
+from tests.conftest_pg import postgres_url  # noqa: F401 - the session fixture
 from tests.server.harness import Airlock
 
 

@@ -20,7 +20,7 @@ import pytest
 
 from airlock.broker import tokens as T
 from airlock.broker.secrets import SecretBox
-from tests.conftest_pg import free_port, postgres_url  # noqa: F401 - the session fixture
+from tests.conftest_pg import free_port
 from tests.server.harness import Airlock
 
 PASSWORD = "upstream-Pa55-" + hashlib.sha256(os.urandom(8)).hexdigest()[:16]
