@@ -69,7 +69,7 @@ SECTION_KEYS: dict[str, frozenset[str]] = {
                        "cooldown_default", "cooldown_sandbox", "approval_ttl", "pending_ttl",
                        "checkpoint_every", "session_ttl", "login_failures", "login_window"}),
     "notify": frozenset({"urls"}),
-    "serve": frozenset({"public_url"}),
+    "serve": frozenset({"public_url", "pg_listen", "forward_proxy"}),
     # broker/forward_proxy.py (airlock serve --forward-proxy)
     "forward_proxy": frozenset({"only_declared", "allow_hosts"}),
     # protect/settings.py

@@ -340,3 +340,60 @@ def test_every_decided_statement_is_in_the_ledger_without_the_password(gw: Gatew
         assert after[0] == "decided" and '"decision":"allow"' in after[1]
         assert not conn.execute(text("SELECT 1 FROM ledger WHERE payload LIKE :p"),
                                 {"p": f"%{PASSWORD}%"}).fetchall()
+
+
+def test_copy_from_stdin_is_a_write_and_streams_through(gw: Gateway) -> None:
+    before = gw.count()
+    with psycopg.connect(gw.url(), autocommit=True) as conn:
+        with conn.cursor() as cur, cur.copy("COPY items (id, name) FROM STDIN") as cp:
+            for i in range(5000, 5100):
+                cp.write_row((i, f"copied {i}"))
+        rows = conn.execute("SELECT count(*) FROM items WHERE name LIKE 'copied %'")
+        assert rows.fetchone()[0] == 100
+        with conn.cursor() as cur, cur.copy("COPY items TO STDOUT") as cp:
+            assert sum(len(chunk) for chunk in cp) > 0
+    assert gw.count() == before + 100
+
+
+def test_do_blocks_are_held_and_drop_database_in_production_is_denied(gw: Gateway) -> None:
+    out = psql(gw, "DO $$ BEGIN EXECUTE 'DROP TABLE items'; END $$")
+    assert out.returncode != 0 and "held this statement" in out.stderr, out.stderr
+    out = psql(gw, "DROP DATABASE gwdb")
+    assert out.returncode != 0 and "denied this statement" in out.stderr, out.stderr
+    assert gw.count() >= 50
+
+
+def test_cancel_reaches_only_the_session_that_holds_the_key(gw: Gateway) -> None:
+    import threading
+
+    with psycopg.connect(gw.url(), autocommit=True) as conn:
+        timer = threading.Timer(0.5, conn.cancel)
+        timer.start()
+        t0 = time.monotonic()
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            conn.execute("SELECT pg_sleep(20)")
+        assert time.monotonic() - t0 < 10
+        timer.join()
+        # a cancel request with a key the gateway did not hand out is dropped
+        import socket
+        import struct
+
+        key = conn.pgconn.backend_pid
+        with socket.create_connection(("127.0.0.1", gw.port)) as sock:
+            sock.sendall(struct.pack("!III", 16, 80877102, key) + b"\x00\x00\x00\x01")
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_the_gateway_address_can_come_from_the_serve_section(tmp_path: Path) -> None:
+    gport = free_port()
+    airlock = Airlock(tmp_path / "home", f'[serve]\npg_listen = "127.0.0.1:{gport}"\n')
+    airlock.start()
+    try:
+        with pytest.raises(psycopg.OperationalError, match="no database 'appdb' is declared"):
+            psycopg.connect(f"postgresql://bot:alk_x@127.0.0.1:{gport}/appdb",
+                            connect_timeout=10)
+    finally:
+        airlock.stop_all()
+    bad = Airlock(tmp_path / "bad", '[serve]\npg_listen = "nowhere"\n')
+    with pytest.raises(RuntimeError, match="expected HOST:PORT"):
+        bad.start()

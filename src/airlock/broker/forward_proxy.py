@@ -108,7 +108,7 @@ def parse_address(text: str) -> tuple[str, int]:
     """``HOST:PORT`` → (host, port); ValueError names the mistake."""
     host, sep, port = text.rpartition(":")
     if not sep or not host or not port.isdigit() or int(port) > 65535:
-        raise ValueError(f"{text!r}: expected HOST:PORT, e.g. 127.0.0.1:8751")
+        raise ValueError(f"--forward-proxy {text!r}: expected HOST:PORT, e.g. 127.0.0.1:8751")
     return host.strip("[]"), int(port)
 
 

@@ -23,10 +23,11 @@ if TYPE_CHECKING:
 @click.option("--access-log/--no-access-log", default=False, show_default=True)
 @click.option("--pg-listen", default=None, metavar="HOST:PORT",
               help="also run the database gateway there (agents connect with an Airlock "
-                   "token to the [[databases]] of airlock.toml; docs/databases.md)")
+                   "token to the [[databases]] of airlock.toml; docs/databases.md); "
+                   "default: [serve] pg_listen")
 @click.option("--forward-proxy", "forward_proxy", default=None, metavar="HOST:PORT",
               help="also run the HTTPS forward proxy there (agents set HTTPS_PROXY to it; "
-                   "docs/forward-proxy.md)")
+                   "docs/forward-proxy.md); default: [serve] forward_proxy")
 def serve(host: str | None, port: int | None, database: str | None, config_path: str | None,
           access_log: bool, pg_listen: str | None, forward_proxy: str | None) -> None:
     """Run the agent API and the approval web UI (and, in a system install, the decision
@@ -39,23 +40,6 @@ def serve(host: str | None, port: int | None, database: str | None, config_path:
     from airlock.server.app import create_app
     from airlock.store.db import redact
 
-    listeners: list[WireListener] = []
-    if pg_listen:
-        from airlock.broker.pg_gateway import PgGateway, parse_listen
-
-        try:
-            listeners.append(PgGateway(*parse_listen(pg_listen)))
-        except ValueError as exc:
-            click.echo(f"airlock serve: {exc}", err=True)
-            sys.exit(2)
-    if forward_proxy:
-        from airlock.broker.forward_proxy import ForwardProxy, parse_address
-
-        try:
-            listeners.append(ForwardProxy(*parse_address(forward_proxy)))
-        except ValueError as exc:
-            click.echo(f"airlock serve: --forward-proxy: {exc}", err=True)
-            sys.exit(2)
     try:
         started = B.prepare(host, port)
     except B.BootError as exc:
@@ -67,6 +51,8 @@ def serve(host: str | None, port: int | None, database: str | None, config_path:
     if started.pin is not None:
         config_path = started.pin.config  # the service's own, whatever was asked
     ctx = instance(config_path, database, base, with_checker=True)
+    listeners = _listeners(pg_listen or ctx.settings.pg_listen,
+                           forward_proxy or ctx.settings.forward_proxy)
     if started.pin is None:
         for change in B.secure_single_user(ctx.data_dir):
             click.echo(f"airlock serve: made the data dir private: {change}", err=True)
@@ -103,6 +89,25 @@ def serve(host: str | None, port: int | None, database: str | None, config_path:
                             timeout_graceful_shutdown=5, proxy_headers=False)
     uvicorn.Server(config).run(
         sockets=[started.listener] if started.listener is not None else None)
+
+
+def _listeners(pg_listen: str, forward_proxy: str) -> list[WireListener]:
+    """The wire enforcement points asked for (by option, else by ``[serve]``); exit 2 on
+    an address that makes no sense."""
+    out: list[WireListener] = []
+    try:
+        if pg_listen:
+            from airlock.broker.pg_gateway import PgGateway, parse_listen
+
+            out.append(PgGateway(*parse_listen(pg_listen)))
+        if forward_proxy:
+            from airlock.broker.forward_proxy import ForwardProxy, parse_address
+
+            out.append(ForwardProxy(*parse_address(forward_proxy)))
+    except ValueError as exc:
+        click.echo(f"airlock serve: {exc}", err=True)
+        sys.exit(2)
+    return out
 
 
 COMMANDS = (serve,)

@@ -41,6 +41,8 @@ class ServeSettings:
     hold: HoldSettings = field(default_factory=HoldSettings)
     notify_urls: list[str] = field(default_factory=list)
     public_url: str = ""  # base of the links handed to humans; default http://HOST:PORT
+    pg_listen: str = ""  # HOST:PORT of the database gateway (``--pg-listen``)
+    forward_proxy: str = ""  # HOST:PORT of the forward proxy (``--forward-proxy``)
 
 
 _NUMBERS = {
@@ -67,11 +69,16 @@ def load(config_path: str | None, cwd: str | None = None) -> ServeSettings:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     own = {k: data.pop(k) for k in OWN_SECTIONS if k in data}
     out = ServeSettings(config=parse_config(data, path, text))
-    out.hold, out.notify_urls, out.public_url = _own(own, path)
+    out.hold, out.notify_urls, serve = _own(own, path)
+    out.public_url, out.pg_listen = serve["public_url"], serve["pg_listen"]
+    out.forward_proxy = serve["forward_proxy"]
     return out
 
 
-def _own(own: dict[str, Any], path: str) -> tuple[HoldSettings, list[str], str]:
+SERVE_KEYS = ("public_url", "pg_listen", "forward_proxy")
+
+
+def _own(own: dict[str, Any], path: str) -> tuple[HoldSettings, list[str], dict[str, str]]:
     hold = _hold(own.get("hold", {}), path)
     notify = own.get("notify", {})
     if not isinstance(notify, dict):
@@ -84,13 +91,20 @@ def _own(own: dict[str, Any], path: str) -> tuple[HoldSettings, list[str], str]:
     if not isinstance(serve, dict):
         raise ConfigError(f"{path}: [serve] must be a table")
     _only(serve, "serve", path)
-    return hold, list(urls), str(serve.get("public_url", "")).rstrip("/")
+    out = {}
+    for key in SERVE_KEYS:
+        value = serve.get(key, "")
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: [serve] {key} must be a string")
+        out[key] = value.rstrip("/")
+    return hold, list(urls), out
 
 
 def own_sections(settings: ServeSettings) -> dict[str, Any]:
     """``[hold]``, ``[notify]`` and ``[serve]`` as ``settings`` holds them, comparable."""
     return {"hold": asdict(settings.hold), "notify": {"urls": list(settings.notify_urls)},
-            "serve": {"public_url": settings.public_url}}
+            "serve": {"public_url": settings.public_url, "pg_listen": settings.pg_listen,
+                      "forward_proxy": settings.forward_proxy}}
 
 
 class OwnSectionsWatch:
@@ -122,10 +136,10 @@ class OwnSectionsWatch:
         try:
             with open(self.path, "rb") as fh:
                 data = tomllib.loads(fh.read().decode("utf-8", "replace"))
-            hold, urls, public_url = _own({k: data[k] for k in OWN_SECTIONS if k in data},
-                                          self.path)
+            hold, urls, serve = _own({k: data[k] for k in OWN_SECTIONS if k in data},
+                                     self.path)
             now: dict[str, Any] = {"hold": asdict(hold), "notify": {"urls": urls},
-                   "serve": {"public_url": public_url}}
+                                   "serve": serve}
         except (OSError, tomllib.TOMLDecodeError, ConfigError) as exc:
             now = {"error": str(exc)}
         if now == self._reported:
