@@ -109,3 +109,22 @@ def test_installed_command_answers(workspace: Path, env: dict[str, str]) -> None
                           input=json.dumps(payload), capture_output=True, text=True,
                           timeout=60, check=False)
     assert (proc.stdout.strip(), proc.returncode) == ("{}", 0)
+
+
+def test_install_proxied_sets_claude_codes_command_environment(
+        workspace: Path, env: dict[str, str]) -> None:
+    assert airlock("ca", "export", cwd=workspace, env=env).returncode == 0  # the CA exists
+    settings = workspace / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text(json.dumps({"env": {"FOO": "bar"}}))
+    # nothing listens on port 9: the CA comes from this installation's data dir
+    r = airlock("hook", "install", "claude-code", "--proxied", "--proxy", "127.0.0.1:9",
+                cwd=workspace, env={**env, "XDG_CACHE_HOME": str(workspace / "cache")})
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(settings.read_text())
+    assert doc["env"]["FOO"] == "bar"
+    assert doc["env"]["HTTPS_PROXY"] == "http://127.0.0.1:9"
+    assert "BEGIN CERTIFICATE" in Path(doc["env"]["NODE_EXTRA_CA_CERTS"]).read_text()
+    assert Path(doc["env"]["SSL_CERT_FILE"]).stat().st_size > 1000  # system CAs + Airlock's
+    refused = airlock("hook", "install", "gemini", "--proxied", cwd=workspace, env=env)
+    assert refused.returncode == 2 and "airlock exec --proxied" in refused.stderr

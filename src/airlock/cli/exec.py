@@ -64,7 +64,8 @@ def exec_cmd(scope: str | None, timeout: float, config_path: str | None, proxied
     raise SystemExit(_exec(text, run_argv, scope, timeout, config_path))
 
 
-def proxied_env(proxy: str, config_path: str | None) -> dict[str, str]:
+def proxied_env(proxy: str, config_path: str | None,
+                cache: str | None = None) -> dict[str, str]:
     """The environment that sends a command's HTTP(S) through the forward proxy at
     ``proxy`` (HOST:PORT) and makes it trust Airlock's CA: the CA is fetched from the
     proxy itself (``/airlock-ca.pem``; the agent's user cannot read Airlock's data dir in a
@@ -89,8 +90,8 @@ def proxied_env(proxy: str, config_path: str | None) -> dict[str, str]:
         raise OSError(f"{url}/airlock-ca.pem is not a certificate")
     from airlock.broker.ca import write_bundle
 
-    cache = os.path.join(os.environ.get("XDG_CACHE_HOME") or
-                         os.path.join(os.path.expanduser("~"), ".cache"), "airlock")
+    cache = cache or os.path.join(os.environ.get("XDG_CACHE_HOME") or
+                                  os.path.join(os.path.expanduser("~"), ".cache"), "airlock")
     os.makedirs(cache, exist_ok=True)
     ca_path = os.path.join(cache, "airlock-ca.pem")
     with open(ca_path, "wb") as fh:

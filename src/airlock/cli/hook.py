@@ -91,14 +91,31 @@ def _resolve(tool: str, scope: str, settings_file: str | None) -> tuple[Any, str
 @click.option("--allow-other-hooks", is_flag=True,
               help="with --system, claude-code/codex: keep running user and project hooks "
                    "too (default: only managed hooks run)")
+@click.option("--proxied", is_flag=True,
+              help="claude-code: also set the environment of the commands it runs so that "
+                   "their API calls go through the forward proxy (docs/forward-proxy.md)")
+@click.option("--proxy", "proxy", default=None, metavar="HOST:PORT",
+              help="the forward proxy for --proxied (default 127.0.0.1:8751)")
 def hook_install(tool: str, scope: str, settings_file: str | None, command_hook: bool,
-                 allow_other_hooks: bool) -> None:
+                 allow_other_hooks: bool, proxied: bool, proxy: str | None) -> None:
     """Add Airlock's hook to TOOL's settings (other settings and hooks are kept)."""
     from airlock.intake.hooks import HookSettingsError
     from airlock.intake.hooks.base import airlock_hook_commands
 
+    if proxied and tool != "claude-code":
+        raise click.UsageError(f"--proxied: {tool}'s settings cannot set the environment of "
+                               "the commands it runs; run them with `airlock exec --proxied "
+                               "-- CMD`")
     if scope == "system":
         _system_hook("install", tool, command_hook, not allow_other_hooks)
+        if proxied:
+            from airlock.intake.hooks import managed
+            from airlock.system import load_pin
+
+            pin = load_pin()
+            _proxied(managed.system_path(tool), proxy,
+                     os.path.dirname(pin.config) if pin is not None else None)
+            managed._root_file(managed.system_path(tool))
         return
     ad, name, path = _resolve(tool, scope, settings_file)
     command = hook_command(name)
@@ -117,6 +134,8 @@ def hook_install(tool: str, scope: str, settings_file: str | None, command_hook:
     if stale:
         click.echo(f"  replaced: {', '.join(stale)}")
     click.echo(f"  {INSTALL_NOTES.get(name, '')}")
+    if proxied:
+        _proxied(path, proxy, None)
     from airlock.system import SINGLE_USER_WARNING, load_pin
 
     if load_pin() is None:
@@ -124,6 +143,26 @@ def hook_install(tool: str, scope: str, settings_file: str | None, command_hook:
     else:
         click.echo(f"  Note: this {scope} settings file is the agent's to edit; `sudo airlock "
                    f"hook install {name} --system` puts the hook where it cannot.")
+
+
+def _proxied(path: Path, proxy: str | None, shared_dir: str | None) -> None:
+    """Claude Code's ``env`` for the forward proxy: the proxy variables and a CA bundle
+    (for a system install, in the service's config dir, which every user can read)."""
+    from airlock.cli.exec import proxied_env
+    from airlock.intake.hooks import HookSettingsError, claude_code
+
+    try:
+        env = proxied_env(proxy or "127.0.0.1:8751", None,
+                          os.path.join(shared_dir, "forward-proxy") if shared_dir else None)
+        if shared_dir:
+            for name in ("SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"):
+                os.chmod(env[name], 0o644)
+            os.chmod(os.path.dirname(env["SSL_CERT_FILE"]), 0o755)
+        claude_code.set_env(path, env)
+    except (OSError, HookSettingsError) as exc:
+        raise click.ClickException(f"--proxied: {exc}") from None
+    click.echo(f"  proxied: commands it runs use {env['HTTPS_PROXY']} and trust Airlock's CA "
+               f"({env['SSL_CERT_FILE']})")
 
 
 @hook.command("uninstall")

@@ -44,6 +44,7 @@ from airlock.intake.hooks.base import (
     HOOK_TIMEOUT_SECONDS,
     HookPayloadError,
     HookRequest,
+    HookSettingsError,
     Scope,
     check_scope,
     get_object,
@@ -53,6 +54,7 @@ from airlock.intake.hooks.base import (
     require_object,
     split_mcp_name,
     uninstall_matcher_groups,
+    update_settings,
 )
 
 TOOL = "claude-code"
@@ -152,6 +154,20 @@ def _groups(command: str) -> list[dict[str, Any]]:
 def install(settings_path: Path, command: str) -> bool:
     """Add Airlock's PreToolUse handlers to a Claude Code settings file (idempotent)."""
     return install_matcher_groups(settings_path, command, EVENT, _groups(command))
+
+
+def set_env(settings_path: Path, env: dict[str, str]) -> bool:
+    """Merge ``env`` into the settings' ``env``: what Claude Code sets for every command
+    it runs (``airlock hook install claude-code --proxied``: the forward proxy)."""
+
+    def change(doc: dict[str, Any]) -> None:
+        current = doc.get("env")
+        if current is not None and not isinstance(current, dict):
+            raise HookSettingsError(f"{settings_path}: 'env' is not an object; Airlock will "
+                                    "not rewrite it")
+        doc["env"] = {**(current or {}), **env}
+
+    return update_settings(settings_path, change)
 
 
 def uninstall(settings_path: Path, command: str) -> bool:
