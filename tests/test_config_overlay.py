@@ -71,6 +71,11 @@ production_approvers = 0
 [[packs]]
 name = "rm"
 programs = ["rm"]
+
+[[databases]]
+name = "mine"
+upstream = "postgresql://postgres@127.0.0.1:5432/postgres"
+env = "staging"
 """
 
 VOLUME_DELETE = ("curl -X POST -H 'Authorization: Bearer abc' -d "
@@ -140,6 +145,7 @@ def test_every_loosening_part_is_named_with_file_and_line(site: Path) -> None:
         ("[airlock]", "[airlock]"),
         ("[hold]", "[hold]"),
         ("[[packs]]", "[[packs]]"),
+        ("[[databases]]", "[databases]"),
     ]:
         assert f"{path}:{line_of(needle)}: ignored {what}" in text, (what, text)
     assert f"{site / 'open.cedar'}:2: ignored this policy file" in text
@@ -148,6 +154,7 @@ def test_every_loosening_part_is_named_with_file_and_line(site: Path) -> None:
         "as non-production" in text
     assert checker.config.environment("production").production
     assert checker.config.scope == "production"  # narrowing an unscoped agent: applied
+    assert checker.config.databases == []  # the gateway's upstreams are the service's
 
 
 def test_narrowing_scope_applies_only_to_an_unscoped_agent(site: Path, tmp_path: Path) -> None:
