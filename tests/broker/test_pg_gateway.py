@@ -397,3 +397,13 @@ def test_the_gateway_address_can_come_from_the_serve_section(tmp_path: Path) -> 
     bad = Airlock(tmp_path / "bad", '[serve]\npg_listen = "nowhere"\n')
     with pytest.raises(RuntimeError, match="expected HOST:PORT"):
         bad.start()
+
+
+def test_a_token_revoked_mid_session_ends_the_session(gw: Gateway) -> None:
+    tid, token = gw.issue()
+    with psycopg.connect(gw.url(token), autocommit=True) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+        T.revoke(gw.airlock.ctx.store, gw.airlock.ctx.ledger, tid)
+        time.sleep(T.CACHE_TTL + 0.2)
+        with pytest.raises(psycopg.OperationalError, match="revoked or expired"):
+            conn.execute("SELECT 1")

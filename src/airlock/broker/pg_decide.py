@@ -69,6 +69,8 @@ class Session:
     db: Database
     principal: tokens.TokenPrincipal
     peer: str
+    token: str = ""
+    checked: float = 0.0  # when the token was last found live (monotonic)
     statements: dict[str, str] = field(default_factory=dict)  # prepared name -> SQL
     recheck: set[str] = field(default_factory=set)
     discard: bool = False  # after a refusal in an extended-protocol batch, until Sync

@@ -38,6 +38,7 @@ import re
 import secrets
 import ssl
 import struct
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
@@ -261,7 +262,7 @@ class PgGateway:
         if principal is None:
             await self._refuse_connect(writer, params, token, why, AUTH_FAILED)
             return
-        session = Session(db, principal, peer)
+        session = Session(db, principal, peer, token, time.monotonic())
         up_reader, up_writer = await self._upstream(db, params)
         try:
             await self._greet(session, up_reader, writer)
@@ -540,6 +541,13 @@ class PgGateway:
         s.discard = True
 
     async def _decide(self, s: Session, sql: str) -> Verdict:
+        if time.monotonic() - s.checked > tokens.CACHE_TTL:
+            # a revoked token (or ancestor) stops the session within CACHE_TTL, as on /proxy
+            live = tokens.cached(self.ctx.store, s.token) or await self._thread(
+                tokens.lookup_cached, self.ctx.store, s.token)
+            if live is None:
+                raise GatewayError("the Airlock token was revoked or expired", AUTH_FAILED)
+            s.principal, s.checked = live, time.monotonic()
         try:
             if len(sql) <= ON_LOOP:
                 verdict = self.judge.verdict(s, sql)
