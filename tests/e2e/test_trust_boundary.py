@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from airlock import system as S
@@ -493,3 +494,63 @@ def test_every_tools_system_hook_is_roots_and_doctor_says_what_the_agent_could_d
                               if managed.CURSOR_FILE.exists() else "")
     as_root("hook", "install", "claude-code", "--system", "--command-hook")
     assert agent.hook("git status") == {}
+
+
+def test_the_agent_reaches_the_database_only_through_the_gateway(
+        stack: tuple[Service, Agent, str], postgres_url: str) -> None:
+    """The agent's user holds an Airlock token, never the database's password: through
+    the gateway its reads work and its DROP is held; Airlock's secret is not its to read,
+    and a project config cannot declare itself another database."""
+    from tests.broker.test_pg_gateway import PASSWORD as DB_PASSWORD
+    from tests.broker.test_pg_gateway import _scram_role
+    from tests.conftest_pg import free_port
+
+    service, agent, _secret = stack
+    port = int(postgres_url.rsplit(":", 1)[1].split("/")[0])
+    direct = _scram_role(postgres_url, port)
+    gport = free_port()
+    config = Path(S.CONFIG_DIR) / "airlock.toml"
+    original = config.read_text()
+    config.write_text(original + f"""
+[serve]
+pg_listen = "127.0.0.1:{gport}"
+
+[[databases]]
+name = "appdb"
+upstream = "postgresql://app@127.0.0.1:{port}/gwdb?sslmode=disable"
+env = "staging"
+secret = "appdb-password"
+""")
+    try:
+        as_root("secret", "add", "appdb-password", "--from-env", "DB_PW", DB_PW=DB_PASSWORD)
+        service.stop()
+        service.start()
+        token = as_root("token", "issue", "--agent", "claude", "--scope", "staging",
+                        "--allow", "appdb:*.*").stdout.strip().splitlines()[-1]
+        url = f"postgresql://claude:{token}@127.0.0.1:{gport}/appdb"
+        psql = shutil.which("psql") or "/usr/bin/psql"
+
+        r = agent.run(psql, url, "-X", "-A", "-t", "-c", "SELECT count(*) FROM items")
+        assert r.returncode == 0 and r.stdout.strip() == "50", r.stderr
+        r = agent.run(psql, url, "-X", "-c", "DROP TABLE items")
+        assert r.returncode != 0 and "held this statement as request" in r.stderr, r.stderr
+        r = agent.run(psql, url, "-X", "-c", "SET ROLE airlock")
+        assert r.returncode != 0 and "another role" in r.stderr
+        with psycopg.connect(direct) as conn:
+            assert conn.execute("SELECT count(*) FROM items").fetchone()[0] == 50
+        # the password is nowhere the agent's user can read
+        r = agent.run("grep", "-rl", DB_PASSWORD, "/etc/airlock", "/var/lib/airlock",
+                      "/tmp", str(agent.home))
+        assert r.stdout.strip() == "", r.stdout
+        # a project config declaring a database of its own changes nothing: ignored
+        r = agent.run("/bin/sh", "-c", "cat > airlock.toml", input=(
+            '[[databases]]\nname = "mine"\nupstream = "postgresql://airlock@127.0.0.1:'
+            f'{port}/postgres"\nenv = "staging"\n'))
+        r = agent.run(psql, f"postgresql://claude:{token}@127.0.0.1:{gport}/mine", "-X",
+                      "-c", "SELECT 1")
+        assert r.returncode != 0 and "no database 'mine' is declared" in r.stderr
+    finally:
+        config.write_text(original)
+        (agent.ws / "airlock.toml").unlink(missing_ok=True)
+        service.stop()
+        service.start()
