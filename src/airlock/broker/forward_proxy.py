@@ -53,7 +53,7 @@ import h11
 from airlock.broker.ca import Authority, load_or_create
 from airlock.broker.decide import Broker, refusal
 from airlock.broker.providers import Provider
-from airlock.broker.proxy import ProxyApp, Receive, Scope, Send, _relay, _request_body, _send_json
+from airlock.broker.proxy import ProxyApp, Receive, Scope, Send, relay, request_body, send_json
 from airlock.broker.tokens import TOKEN_PREFIX
 from airlock.broker.upstream import HOP, Redactor, UpstreamError, incoming_headers
 from airlock.config import ConfigError, unknown_key
@@ -460,7 +460,7 @@ class ForwardProxy:
         hostname = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
         where = authority(hostname, 80)
         if where is None:
-            await _send_json(send, 400, refusal("a proxied request needs a Host"))
+            await send_json(send, 400, refusal("a proxied request needs a Host"))
             return
         if self._own(*where):
             if scope["path"] in CA_PATHS:
@@ -470,7 +470,7 @@ class ForwardProxy:
                     (b"content-length", str(len(pem)).encode())]})
                 await send({"type": "http.response.body", "body": pem})
             else:
-                await _send_json(send, 404, refusal(
+                await send_json(send, 404, refusal(
                     "this is Airlock's forward proxy: set HTTPS_PROXY/HTTP_PROXY to it; "
                     f"its CA certificate is at {CA_PATHS[0]}"))
             return
@@ -484,7 +484,7 @@ class ForwardProxy:
             await asyncio.get_running_loop().run_in_executor(
                 None, self.broker.refuse, f"{where[0]}:{where[1]}", scope["method"],
                 scope["path"], reason)
-            await _send_json(send, 403, refusal(reason))
+            await send_json(send, 403, refusal(reason))
             return
         await self._relay(scope, receive, send, hostname)
 
@@ -495,12 +495,12 @@ class ForwardProxy:
         url = f"http://{hostname}{raw}" + (f"?{query}" if query else "")
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]
                    if k.decode("latin-1") not in HOP and k != b"expect"]
-        body = _request_body(receive) if scope["method"] not in ("GET", "HEAD") else None
+        body = request_body(receive) if scope["method"] not in ("GET", "HEAD") else None
         try:
             resp = await self.app.upstream.send(scope["method"], url, headers, body)
         except UpstreamError as exc:
-            await _send_json(send, 502, refusal(
+            await send_json(send, 502, refusal(
                 f"{hostname} did not answer ({type(exc).__name__})"))
             return
-        await _relay(resp, incoming_headers(resp), receive, send, lambda *_: None,
-                     Redactor(""))
+        await relay(resp, incoming_headers(resp), receive, send, lambda *_: None,
+                    Redactor(""))

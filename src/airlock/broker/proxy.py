@@ -61,7 +61,7 @@ def _bearer(scope: Scope) -> str:
     return _header(scope, b"x-airlock-token").strip()
 
 
-async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+async def send_json(send: Send, status: int, body: dict[str, Any]) -> None:
     data = json.dumps(body).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": with_security([(b"content-type", b"application/json"),
@@ -90,7 +90,7 @@ class ProxyApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
         if path in ("/proxy", "/proxy/"):
-            await _send_json(send, 200, {"providers": sorted(self.broker.providers)})
+            await send_json(send, 200, {"providers": sorted(self.broker.providers)})
             return
         # the raw path is what goes upstream; its decoded form is what is decided on
         raw_path = scope.get("raw_path") or path.encode()
@@ -98,18 +98,18 @@ class ProxyApp:
         name = unquote(name)
         method = scope["method"].upper()
         if method not in METHODS:
-            await _send_json(send, 405, refusal(f"method {method} is not proxied"))
+            await send_json(send, 405, refusal(f"method {method} is not proxied"))
             return
         prov = self.broker.providers.get(name)
         if prov is None:
-            await _send_json(send, 404, refusal(
+            await send_json(send, 404, refusal(
                 f"no provider {name!r} is configured "
                 f"(known: {', '.join(sorted(self.broker.providers))})"))
             return
         if any(seg in (".", "..") for seg in unquote(rest).split("/")) or \
                 any(x in rest.lower() for x in ("%2f", "%5c", "\\")):
             # the provider could read these as another path than the one decided on
-            await _send_json(send, 400, refusal(
+            await send_json(send, 400, refusal(
                 "dot segments and encoded slashes are not proxied (the provider could read "
                 "the path differently from Airlock); refused"))
             return
@@ -134,7 +134,7 @@ class ProxyApp:
             else:
                 reason = "the Airlock token is unknown, expired or revoked"
             await self._thread(broker.refuse, prov.name, method, upath, reason)
-            await _send_json(send, 401, refusal(reason))
+            await send_json(send, 401, refusal(reason))
             return
         body: bytes | None = None
         stream_body = False
@@ -149,7 +149,7 @@ class ProxyApp:
                 chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > MAX_CLASSIFY_BODY:
-                    await _send_json(send, 413, refusal(
+                    await send_json(send, 413, refusal(
                         "GraphQL request too large to inspect; refused"))
                     return
                 chunks.append(chunk)
@@ -161,14 +161,14 @@ class ProxyApp:
         out, credential, pending = await self._prepare(principal, prov, method, upath, query,
                                                        body)
         if out.decision != "allow" or credential is None:
-            await _send_json(send, out.status, out.body)
+            await send_json(send, out.status, out.body)
             return
         headers = outgoing_headers(scope["headers"], prov.auth_header,
                                    prov.auth_value(credential))
         url = prov.upstream + raw_upath + (f"?{query}" if query else "")
         content: bytes | AsyncIterator[bytes] | None = body
         if stream_body:
-            content = _request_body(receive)
+            content = request_body(receive)
 
         def done(status: int, size: int, complete: bool) -> None:
             broker.record(principal, prov, method, upath, out.request_id, status, size,
@@ -180,12 +180,12 @@ class ProxyApp:
             if pending is not None:
                 await self._settle(out, pending)
             done(502, 0, False)
-            await _send_json(send, 502, refusal(
+            await send_json(send, 502, refusal(
                 f"the provider did not answer ({type(exc).__name__})"))
             return
         if pending is not None and not await self._settle(out, pending):
             resp.close()  # the read's decision is not on the record: its answer is not given
-            await _send_json(send, 503, refusal(
+            await send_json(send, 503, refusal(
                 "the ledger could not record this call; its response was withheld"))
             return
         redact = Redactor(credential)
@@ -193,7 +193,7 @@ class ProxyApp:
         if out.snapshots:
             raw.append((b"x-airlock-snapshot",
                         ",".join(m["sha256"][:16] for m in out.snapshots).encode()))
-        await _relay(resp, with_security(raw), receive, send, done, redact)
+        await relay(resp, with_security(raw), receive, send, done, redact)
 
     async def _prepare(self, principal: tokens.TokenPrincipal, prov: Provider, method: str,
                        upath: str, query: str, body: bytes | None
@@ -241,7 +241,7 @@ class ProxyApp:
             return False
 
 
-async def _request_body(receive: Receive) -> AsyncIterator[bytes]:
+async def request_body(receive: Receive) -> AsyncIterator[bytes]:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -253,7 +253,7 @@ async def _request_body(receive: Receive) -> AsyncIterator[bytes]:
             return
 
 
-async def _relay(resp: Any, headers: list[tuple[bytes, bytes]], receive: Receive,
+async def relay(resp: Any, headers: list[tuple[bytes, bytes]], receive: Receive,
                  send: Send, done: Callable[[int, int, bool], None],
                  redact: Redactor) -> None:
     """The provider's answer, passed to the agent chunk by chunk as it arrives (each
@@ -272,7 +272,7 @@ async def _relay(resp: Any, headers: list[tuple[bytes, bytes]], receive: Receive
         except UpstreamError:
             resp.close()
             done(502, 0, False)
-            await _send_json(send, 502, refusal("the provider broke off its answer"))
+            await send_json(send, 502, refusal("the provider broke off its answer"))
             return
         try:
             await send({"type": "http.response.start", "status": resp.status,
