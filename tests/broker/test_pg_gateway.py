@@ -17,8 +17,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pglast import ast, parse_sql
 
 from airlock.broker import tokens as T
+from airlock.broker.pg_gateway import raising
 from airlock.broker.secrets import SecretBox
 from tests.conftest_pg import free_port
 from tests.server.harness import Airlock
@@ -407,3 +411,21 @@ def test_a_token_revoked_mid_session_ends_the_session(gw: Gateway) -> None:
         time.sleep(T.CACHE_TTL + 0.2)
         with pytest.raises(psycopg.OperationalError, match="revoked or expired"):
             conn.execute("SELECT 1")
+
+
+# ---- the statement a refusal becomes ------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300).filter(lambda t: "\x00" not in t),
+       st.text(max_size=100).filter(lambda t: "\x00" not in t))
+def test_the_raised_refusal_is_one_do_block_whatever_the_message(message: str,
+                                                                 hint: str) -> None:
+    sql = raising(message, hint)
+    tree = parse_sql(sql)
+    assert len(tree) == 1 and isinstance(tree[0].stmt, ast.DoStmt)
+
+
+def test_the_raised_refusal_carries_the_message_and_sqlstate() -> None:
+    sql = raising("held as request abc $$ '; DROP TABLE t; --", "run it again")
+    assert "ERRCODE = '42501'" in sql and "held as request abc $$ '; DROP TABLE t; --" in sql

@@ -49,6 +49,27 @@ BARE_PARAM = re.compile(r"(?i)(?:\bwhere|\bor|\band|\bnot|\()\s*\(?\s*\$\d+\s*"
 QUOTES = frozenset("'\"$\\")
 
 
+def inline(sql: str, bind: Any) -> str:
+    """``sql`` with its text-format parameters written in as literals (for deciding only)."""
+    formats = bind.param_formats or [0]
+    values = bind.param_values
+
+    def literal(m: re.Match[str]) -> str:
+        i = int(m.group(1)) - 1
+        if not 0 <= i < len(values):
+            return m.group(0)
+        fmt = formats[i] if len(formats) > 1 else formats[0]
+        value = values[i]
+        if value is None:
+            return "NULL"
+        if fmt != 0:
+            return m.group(0)
+        text = bytes(value).decode("utf-8", "replace")
+        return "'" + text.replace("'", "''") + "'"
+
+    return re.sub(r"\$(\d+)\b", literal, sql)
+
+
 class Expired(Exception):
     """The session's token expired: the connection ends."""
 

@@ -34,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import re
 import secrets
 import ssl
 import struct
@@ -62,7 +61,7 @@ from pygwire.messages import (
 )
 
 from airlock.broker import pg_guard, tokens
-from airlock.broker.pg_decide import Expired, Judge, Session, Verdict
+from airlock.broker.pg_decide import Expired, Judge, Session, Verdict, inline
 from airlock.broker.recorder import Entry
 from airlock.config import Database
 
@@ -100,27 +99,6 @@ def raising(message: str, hint: str = "") -> str:
     if hint:
         parts.append(f"HINT = ${inner}${hint}${inner}$")
     return f"DO ${outer}$ BEGIN RAISE EXCEPTION USING {', '.join(parts)}; END ${outer}$"
-
-
-def inline(sql: str, bind: Any) -> str:
-    """``sql`` with its text-format parameters written in as literals (for deciding only)."""
-    formats = bind.param_formats or [0]
-    values = bind.param_values
-
-    def literal(m: re.Match[str]) -> str:
-        i = int(m.group(1)) - 1
-        if not 0 <= i < len(values):
-            return m.group(0)
-        fmt = formats[i] if len(formats) > 1 else formats[0]
-        value = values[i]
-        if value is None:
-            return "NULL"
-        if fmt != 0:
-            return m.group(0)
-        text = bytes(value).decode("utf-8", "replace")
-        return "'" + text.replace("'", "''") + "'"
-
-    return re.sub(r"\$(\d+)\b", literal, sql)
 
 
 def _message(kind: bytes, payload: bytes) -> bytes:
