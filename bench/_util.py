@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 
 def pct(values: Sequence[float], p: float) -> float:
@@ -31,3 +32,24 @@ def time_process(argv: list[str], runs: int, env: dict[str, str] | None = None,
 def summary_ms(values: Sequence[float]) -> str:
     return (f"median {statistics.median(values):7.2f} ms   p99 {pct(values, 99):7.2f} ms   "
             f"(n={len(values)})")
+
+
+async def closed_loop(call: Callable[[], Awaitable[None]], n: int, conc: int
+                      ) -> tuple[list[float], float]:
+    """``n`` calls of ``call`` by ``conc`` workers, each starting its next call when the
+    last one answered (after a warm-up of up to 50): the latencies in ms and the calls
+    per second."""
+    for _ in range(min(50, n)):
+        await call()
+    lat: list[float] = []
+    todo = iter(range(n))
+
+    async def worker() -> None:
+        for _ in todo:
+            t0 = time.perf_counter()
+            await call()
+            lat.append((time.perf_counter() - t0) * 1000)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(conc)))
+    return lat, n / (time.perf_counter() - t0)

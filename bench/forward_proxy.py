@@ -43,6 +43,9 @@ from airlock.demo.paas_api import free_port
 from airlock.ledger import Ledger, load_or_create_key
 from airlock.store.db import open_store
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _util import closed_loop, pct
+
 CRED = "ghp_bench_credential_0123456789abcdef"
 BODY = b'{"id": 1, "name": "shop", "full_name": "acme/shop", "private": true}'
 
@@ -86,7 +89,6 @@ async def _run(url: str, token: str, n: int, conc: int, ca: str,
     """N GETs from C concurrent workers over C keep-alive connections (aiohttp keeps a
     CONNECT tunnel open and reuses it like any connection)."""
     ctx = ssl.create_default_context(cafile=ca)
-    lat: list[float] = []
     headers = {"Authorization": f"Bearer {token}"}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=conc, ssl=ctx),
                                      trust_env=False) as client:
@@ -95,23 +97,7 @@ async def _run(url: str, token: str, n: int, conc: int, ca: str,
                 text = await r.read()
                 assert r.status == 200, text
 
-        for _ in range(min(50, n)):  # warm up
-            await call()
-        todo = iter(range(n))
-
-        async def worker() -> None:
-            for _ in todo:
-                t0 = time.perf_counter()
-                await call()
-                lat.append((time.perf_counter() - t0) * 1000)
-
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(conc)))
-        return lat, n / (time.perf_counter() - t0)
-
-
-def _pct(xs: list[float], p: float) -> float:
-    return statistics.quantiles(xs, n=100)[int(p) - 1]
+        return await closed_loop(call, n, conc)
 
 
 def _write_pem(path: Path, data: bytes) -> str:
@@ -192,9 +178,9 @@ data_dir = "{home}"
                                       standin_ca, None))
             _, ptp = asyncio.run(_run(proxied_url, token, args.burst, args.concurrency,
                                       airlock_ca, proxy))
-            rounds.append({"d50": _pct(d1, 50), "d99": _pct(d1, 99), "p50": _pct(p1, 50),
-                           "p99": _pct(p1, 99), "a50": _pct(p1, 50) - _pct(d1, 50),
-                           "a99": _pct(p1, 99) - _pct(d1, 99), "dtp": dtp, "ptp": ptp,
+            rounds.append({"d50": pct(d1, 50), "d99": pct(d1, 99), "p50": pct(p1, 50),
+                           "p99": pct(p1, 99), "a50": pct(p1, 50) - pct(d1, 50),
+                           "a99": pct(p1, 99) - pct(d1, 99), "dtp": dtp, "ptp": ptp,
                            "pct": 100 * ptp / dtp})
     finally:
         for p in procs:

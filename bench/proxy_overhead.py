@@ -32,6 +32,9 @@ from airlock.demo.paas_api import free_port
 from airlock.ledger import Ledger, load_or_create_key
 from airlock.store.db import open_store
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _util import closed_loop, pct
+
 CRED = "rw_bench_credential_0123456789abcdef"
 QUERY = '{ volume(id: "5b1f0c2e-stg") { name environment { name } } }'
 
@@ -53,7 +56,6 @@ async def _run(url: str, token: str, n: int, conc: int) -> tuple[list[float], fl
     """N calls from C concurrent workers over C keep-alive connections. The load
     generator is aiohttp, not httpx: httpx's client cost ~3.5 ms of CPU per call here,
     more than either server, and took that CPU from them."""
-    lat: list[float] = []
     body = json.dumps({"query": QUERY}).encode()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=conc)) as client:
@@ -62,29 +64,13 @@ async def _run(url: str, token: str, n: int, conc: int) -> tuple[list[float], fl
                 text = await r.read()
                 assert r.status == 200, text
 
-        for _ in range(min(50, n)):  # warm up
-            await call()
-        todo = iter(range(n))
-
-        async def worker() -> None:
-            for _ in todo:
-                t0 = time.perf_counter()
-                await call()
-                lat.append((time.perf_counter() - t0) * 1000)
-
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(conc)))
-        return lat, n / (time.perf_counter() - t0)
+        return await closed_loop(call, n, conc)
 
 
 def _cpu_ms(pid: int) -> float:
     """User + system CPU time a process has used so far, in ms (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
-
-
-def _pct(xs: list[float], p: float) -> float:
-    return statistics.quantiles(xs, n=100)[int(p) - 1]
 
 
 def main() -> None:
@@ -174,10 +160,10 @@ def _round(procs: list[subprocess.Popen[bytes]], direct_url: str, proxy_url: str
     before = _cpu_ms(procs[1].pid)
     proxied, p_tp = asyncio.run(_run(proxy_url, token, args.requests, args.concurrency))
     calls = args.requests + min(50, args.requests)  # with the warm-up
-    return {"d50": _pct(direct, 50), "d99": _pct(direct, 99), "dtp": d_tp,
-            "p50": _pct(proxied, 50), "p99": _pct(proxied, 99), "ptp": p_tp,
-            "a50": _pct(proxied, 50) - _pct(direct, 50),
-            "a99": _pct(proxied, 99) - _pct(direct, 99),
+    return {"d50": pct(direct, 50), "d99": pct(direct, 99), "dtp": d_tp,
+            "p50": pct(proxied, 50), "p99": pct(proxied, 99), "ptp": p_tp,
+            "a50": pct(proxied, 50) - pct(direct, 50),
+            "a99": pct(proxied, 99) - pct(direct, 99),
             "pct": 100 * p_tp / d_tp, "cpu": (_cpu_ms(procs[1].pid) - before) / calls}
 
 if __name__ == "__main__":
