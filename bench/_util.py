@@ -53,3 +53,26 @@ async def closed_loop(call: Callable[[], Awaitable[None]], n: int, conc: int
     t0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(conc)))
     return lat, n / (time.perf_counter() - t0)
+
+
+def stop_all(procs: Sequence[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM each process, then wait (kill what has not stopped within 10 s)."""
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def print_rounds(head: Sequence[str], keys: Sequence[str], rounds: list[dict[str, float]],
+                 width: int = 10) -> dict[str, float]:
+    """A table of the rounds' figures with a median row; returns the medians."""
+    print("       " + "  ".join(f"{h:>{width}}" for h in head))
+    for i, r in enumerate(rounds, 1):
+        print(f"round {i}" + "  ".join(f"{r[k]:{width}.2f}" for k in keys))
+    med = {k: statistics.median(r[k] for r in rounds) for k in keys}
+    print("median " + "  ".join(f"{med[k]:{width}.2f}" for k in keys))
+    return med

@@ -23,9 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import ssl
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,7 +42,7 @@ from airlock.ledger import Ledger, load_or_create_key
 from airlock.store.db import open_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import closed_loop, pct
+from _util import closed_loop, pct, print_rounds, stop_all
 
 CRED = "ghp_bench_credential_0123456789abcdef"
 BODY = b'{"id": 1, "name": "shop", "full_name": "acme/shop", "private": true}'
@@ -183,13 +181,7 @@ data_dir = "{home}"
                            "a99": pct(p1, 99) - pct(d1, 99), "dtp": dtp, "ptp": ptp,
                            "pct": 100 * ptp / dtp})
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
     where = (f"upstream pinned to CPU {cpus[0]}, Airlock and the load generator to "
              f"{','.join(map(str, cpus[1:]))}" if args.pin and len(cpus) >= 2 else
              "upstream, Airlock and the load generator share them")
@@ -200,11 +192,7 @@ data_dir = "{home}"
     head = ("direct p50", "p99", "fwd p50", "p99", "added p50", "p99", "direct rps",
             "fwd rps", "% direct")
     keys = ("d50", "d99", "p50", "p99", "a50", "a99", "dtp", "ptp", "pct")
-    print("       " + "  ".join(f"{h:>10}" for h in head))
-    for i, r in enumerate(rounds, 1):
-        print(f"round {i}" + "  ".join(f"{r[k]:10.2f}" for k in keys))
-    med = {k: statistics.median(r[k] for r in rounds) for k in keys}
-    print("median " + "  ".join(f"{med[k]:10.2f}" for k in keys))
+    med = print_rounds(head, keys, rounds, 10)
     print(f"added latency at concurrency 1: p50 {med['a50']:.2f} ms (target <= 3 ms), "
           f"p99 {med['a99']:.2f} ms; throughput at concurrency {args.concurrency}: "
           f"{med['ptp']:.0f} vs {med['dtp']:.0f} req/s direct = {med['pct']:.0f}% "

@@ -15,8 +15,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,7 +31,7 @@ from airlock.ledger import Ledger, load_or_create_key
 from airlock.store.db import open_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import closed_loop, pct
+from _util import closed_loop, pct, print_rounds, stop_all
 
 CRED = "rw_bench_credential_0123456789abcdef"
 QUERY = '{ volume(id: "5b1f0c2e-stg") { name environment { name } } }'
@@ -128,13 +126,7 @@ data_dir = "{home}"
         for _ in range(args.rounds):
             rounds.append(_round(procs, direct_url, proxy_url, token, args))
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
     where = (f"upstream pinned to CPU {cpus[0]}, Airlock and the load generator to "
              f"{','.join(map(str, cpus[1:]))}" if args.pin and len(cpus) >= 2 else
              "upstream, Airlock and the load generator share them")
@@ -143,11 +135,7 @@ data_dir = "{home}"
     head = ("direct p50", "p99", "req/s", "proxied p50", "p99", "req/s", "added p50", "p99",
             "% of direct", "Airlock CPU/call")
     keys = ("d50", "d99", "dtp", "p50", "p99", "ptp", "a50", "a99", "pct", "cpu")
-    print("       " + "  ".join(f"{h:>11}" for h in head))
-    for i, r in enumerate(rounds, 1):
-        print(f"round {i}" + "  ".join(f"{r[k]:11.2f}" for k in keys))
-    med = {k: statistics.median(r[k] for r in rounds) for k in keys}
-    print("median " + "  ".join(f"{med[k]:11.2f}" for k in keys))
+    med = print_rounds(head, keys, rounds, 11)
     print(f"added p50 {med['a50']:.2f} ms (target <= 2 ms), throughput {med['pct']:.0f}% of "
           f"direct (target >= 50%); Airlock used {med['cpu']:.2f} ms of CPU per proxied call")
 
