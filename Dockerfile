@@ -20,7 +20,7 @@ RUN python -m venv /opt/airlock \
 USER airlock
 ENV AIRLOCK_HOME=/var/lib/airlock
 VOLUME ["/var/lib/airlock"]
-EXPOSE 875
+EXPOSE 875 6543 8751
 HEALTHCHECK --interval=30s --timeout=5s \
   CMD ["/opt/airlock/bin/python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:875/v1/health', timeout=3)"]
 # 0.0.0.0 inside the container; publish it on the host's loopback only (compose.yaml)
