@@ -429,3 +429,16 @@ def test_the_raised_refusal_is_one_do_block_whatever_the_message(message: str,
 def test_the_raised_refusal_carries_the_message_and_sqlstate() -> None:
     sql = raising("held as request abc $$ '; DROP TABLE t; --", "run it again")
     assert "ERRCODE = '42501'" in sql and "held as request abc $$ '; DROP TABLE t; --" in sql
+
+
+def test_an_oversized_message_ends_the_session_with_an_answer(gw: Gateway) -> None:
+    from airlock.broker.pg_gateway import MAX_MESSAGE
+
+    with psycopg.connect(gw.url(), autocommit=True) as conn:
+        sock = __import__("socket").socket(fileno=os.dup(conn.pgconn.socket))
+        sock.settimeout(10)
+        sock.sendall(b"Q" + (MAX_MESSAGE + 5).to_bytes(4, "big") + b"SELECT ")
+        answer = sock.recv(4096)
+        sock.close()
+    assert answer[:1] == b"E" and b"larger than 64 MiB" in answer
+    assert gw.count() >= 50

@@ -69,7 +69,9 @@ log = logging.getLogger("airlock.gateway")
 HEADER = struct.Struct("!cI")
 LENGTH = struct.Struct("!I")
 MAX_STARTUP = 10_000
-MAX_MESSAGE = 1 << 30  # PostgreSQL's own limit
+# one message of the agent's is held in memory whole before it is decided or passed on:
+# bounded far below PostgreSQL's own 1 GB (clients send COPY data in small chunks)
+MAX_MESSAGE = 64 << 20
 ON_LOOP = 16 << 10  # statements longer than this are decided in a worker thread
 CHUNK = 256 << 10
 CONNECT_TIMEOUT = 10.0
@@ -436,8 +438,11 @@ class PgGateway:
                 pos = 0
                 while len(buf) - pos >= 5:
                     kind, length = HEADER.unpack_from(buf, pos)
-                    if length < 4 or length > MAX_MESSAGE:
+                    if length < 4:
                         raise GatewayError("a malformed message", "08P01")
+                    if length > MAX_MESSAGE:
+                        raise GatewayError(f"a message larger than {MAX_MESSAGE >> 20} MiB "
+                                           "is not passed on by the gateway", "54000")
                     end = pos + 1 + length
                     if len(buf) < end:
                         break
