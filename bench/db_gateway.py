@@ -14,7 +14,7 @@ Starts a throwaway PostgreSQL cluster (initdb/pg_ctl on a free port; as root it 
    /dev/null) while the server's resident memory is sampled: before and peak.
 
     python bench/db_gateway.py [--seconds 8] [--scale 10] [--modes simple,prepared]
-                               [--stream-mb 1024]
+                               [--stream-mb 1024] [--pin]
 
 Targets (issue 15): ≥ 70% of direct throughput for simple reads at concurrency 16;
 ≤ 1 ms added at p50 at concurrency 1; peak memory flat while streaming 1 GB.
@@ -67,8 +67,13 @@ def bindir() -> str:
     return os.path.dirname(found)
 
 
+def pinned(cpu: int | None) -> list[str]:
+    """``taskset -c CPU`` (children inherit it), or nothing."""
+    return ["taskset", "-c", str(cpu)] if cpu is not None and shutil.which("taskset") else []
+
+
 class Cluster:
-    def __init__(self, tmp: str) -> None:
+    def __init__(self, tmp: str, cpu: int | None = None) -> None:
         self.bin = bindir()
         self.tmp = tmp
         self.port = free_port()
@@ -84,13 +89,15 @@ class Cluster:
             hba = fh.read()
         with open(os.path.join(data, "pg_hba.conf"), "w") as fh:
             fh.write("host all app 127.0.0.1/32 scram-sha-256\n" + hba)
+        self.cpu = cpu
         self._run("pg_ctl", "-D", data, "-l", os.path.join(tmp, "log"), "-w", "-o",
                   f"-p {self.port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off "
                   "-c max_connections=100 -c synchronous_commit=off", "start")
         self.data = data
 
     def _run(self, tool: str, *args: str) -> None:
-        subprocess.run([*self.prefix, os.path.join(self.bin, tool), *args], check=True,
+        where = pinned(getattr(self, "cpu", None))
+        subprocess.run([*where, *self.prefix, os.path.join(self.bin, tool), *args], check=True,
                        capture_output=True, timeout=300)
 
     def stop(self) -> None:
@@ -99,8 +106,8 @@ class Cluster:
 
 
 def pgbench(url: str, clients: int, seconds: int, mode: str, select_only: bool,
-            password: str) -> float:
-    args = [os.path.join(bindir(), "pgbench"), "-n", "-c", str(clients),
+            password: str, cpu: int | None = None) -> float:
+    args = [*pinned(cpu), os.path.join(bindir(), "pgbench"), "-n", "-c", str(clients),
             "-j", str(min(clients, 2)), "-T", str(seconds), "-M", mode]
     if select_only:
         args.append("-S")
@@ -170,12 +177,18 @@ def main() -> None:
     ap.add_argument("--workloads", default="read-only,read-write")
     ap.add_argument("--latency-calls", type=int, default=3000, help="0: skip part 2")
     ap.add_argument("--stream-mb", type=int, default=1024, help="0: skip part 3")
+    ap.add_argument("--pin", action="store_true",
+                    help="PostgreSQL on CPU 0, pgbench and Airlock on CPU 1 (a database "
+                         "server is another machine in real life); default: all share")
     args = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="airlock-bench-db-")
     os.chmod(tmp, 0o755)  # the cluster runs as postgres when this runs as root
     os.makedirs(os.path.join(tmp, "pg"))
-    cluster = Cluster(os.path.join(tmp, "pg"))
+    cpus = sorted(os.sched_getaffinity(0))
+    pin = args.pin and len(cpus) >= 2
+    cluster = Cluster(os.path.join(tmp, "pg"), cpus[0] if pin else None)
+    near = cpus[1] if pin else None
     serve: subprocess.Popen[bytes] | None = None
     try:
         admin = f"postgresql://airlock@127.0.0.1:{cluster.port}/postgres"
@@ -204,8 +217,8 @@ def main() -> None:
         gport, hport = free_port(), free_port()
         log = open(home / "serve.log", "wb")  # noqa: SIM115
         serve = subprocess.Popen(
-            [sys.executable, "-m", "airlock", "serve", "--port", str(hport), "--config",
-             str(config), "--pg-listen", f"127.0.0.1:{gport}"],
+            [*pinned(near), sys.executable, "-m", "airlock", "serve", "--port", str(hport),
+             "--config", str(config), "--pg-listen", f"127.0.0.1:{gport}"],
             env={**os.environ, "AIRLOCK_HOME": str(home), "AIRLOCK_NO_DAEMON": "1"},
             stdout=log, stderr=log)
         via = f"postgresql://bench@127.0.0.1:{gport}/bench"
@@ -219,9 +232,10 @@ def main() -> None:
                     raise SystemExit((home / "serve.log").read_text()[-2000:]) from None
                 time.sleep(0.2)
 
+        where = (f"PostgreSQL pinned to CPU {cpus[0]}, pgbench and Airlock to CPU {cpus[1]}"
+                 if pin else "pgbench, PostgreSQL and Airlock share them")
         print(f"PostgreSQL {cluster.bin.split('/')[-2]}, pgbench scale {args.scale}, "
-              f"{args.seconds} s per run, {os.cpu_count()} CPUs (pgbench, PostgreSQL and "
-              "Airlock share them)")
+              f"{args.seconds} s per run, {len(cpus)} CPUs ({where})")
         print("\n1. pgbench: transactions per second, direct vs through the gateway")
         print(f"   {'workload':<11} {'mode':<9} {'clients':>7} {'direct':>9} "
               f"{'gateway':>9} {'share':>6}")
@@ -230,8 +244,9 @@ def main() -> None:
                 continue
             for mode in args.modes.split(","):
                 for clients in map(int, args.clients.split(",")):
-                    d = pgbench(direct, clients, args.seconds, mode, select_only, PASSWORD)
-                    g = pgbench(via, clients, args.seconds, mode, select_only, token)
+                    d = pgbench(direct, clients, args.seconds, mode, select_only, PASSWORD,
+                                near)
+                    g = pgbench(via, clients, args.seconds, mode, select_only, token, near)
                     print(f"   {label:<11} {mode:<9} {clients:>7} {d:>9.0f} {g:>9.0f} "
                           f"{g / d:>6.0%}", flush=True)
 
