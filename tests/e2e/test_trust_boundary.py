@@ -554,3 +554,22 @@ secret = "appdb-password"
         (agent.ws / "airlock.toml").unlink(missing_ok=True)
         service.stop()
         service.start()
+
+
+def test_the_forward_proxys_ca_is_the_services_and_not_the_agents(
+        stack: tuple[Service, Agent, str]) -> None:
+    """`sudo airlock ca export` makes the CA as the service user (the service must read
+    its key; root-owned files would stop the proxy); the agent's user cannot export it or
+    read the key: it gets the certificate from the proxy itself."""
+    _service, agent, _secret = stack
+    r = as_root("ca", "export", "--pem-only")
+    assert "BEGIN CERTIFICATE" in r.stdout
+    pin = S.load_pin()
+    assert pin is not None
+    key = Path(pin.data_dir) / "ca" / "airlock-ca.key"
+    st = key.stat()
+    assert st.st_uid == pin.uid and st.st_mode & 0o077 == 0
+    r = agent.run(AIRLOCK, "ca", "export")
+    assert r.returncode != 0 and "Run it as root" in r.stderr
+    r = agent.run("cat", str(key))
+    assert r.returncode != 0

@@ -35,7 +35,7 @@ DAEMON_IDLE_TIMEOUT = "1800"
 # fix (the agent's user can run none of them).
 SERVICE_COMMANDS = frozenset({
     "token", "admin", "requests", "approve", "reject", "abort", "ledger", "undo",
-    "snapshots", "restore", "purge", "secret", "packs", "policy", "config", "daemon",
+    "snapshots", "restore", "purge", "secret", "packs", "policy", "config", "daemon", "ca",
 })
 
 
