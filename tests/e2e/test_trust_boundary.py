@@ -549,11 +549,31 @@ secret = "appdb-password"
         r = agent.run(psql, f"postgresql://claude:{token}@127.0.0.1:{gport}/mine", "-X",
                       "-c", "SELECT 1")
         assert r.returncode != 0 and "no database 'mine' is declared" in r.stderr
+        # doctor (root) finds the password where the agent could read it, and leaves no
+        # root-owned file in the service's data dir
+        clean = _doctor_databases()
+        assert clean["level"] == "ok", clean["check"]
+        r = agent.run("/bin/sh", "-c", "cat > .env", input=f"PGPASSWORD={DB_PASSWORD}\n")
+        found = _doctor_databases()
+        assert found["level"] == "fail" and f"{agent.ws}/.env holds it" in found["check"]
+        assert DB_PASSWORD not in json.dumps(found)
+        pin = S.load_pin()
+        assert pin is not None
+        assert not [str(p) for p in Path(pin.data_dir).rglob("*") if p.stat().st_uid == 0]
     finally:
+        (agent.ws / ".env").unlink(missing_ok=True)
         config.write_text(original)
         (agent.ws / "airlock.toml").unlink(missing_ok=True)
         service.stop()
         service.start()
+
+
+def _doctor_databases() -> dict[str, Any]:
+    r = as_root("doctor", "--json", check=False)
+    lines = [x for x in json.loads(r.stdout) if x["part"] == "databases"]
+    assert len(lines) == 1, r.stdout
+    found: dict[str, Any] = lines[0]
+    return found
 
 
 def test_the_forward_proxys_ca_is_the_services_and_not_the_agents(
