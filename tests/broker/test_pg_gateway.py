@@ -434,7 +434,7 @@ def test_the_raised_refusal_carries_the_message_and_sqlstate() -> None:
 def test_an_oversized_message_ends_the_session_with_an_answer(gw: Gateway) -> None:
     from airlock.broker.pg_gateway import MAX_MESSAGE
 
-    with psycopg.connect(gw.url(), autocommit=True) as conn:
+    with psycopg.connect(gw.url() + "?sslmode=disable", autocommit=True) as conn:
         sock = __import__("socket").socket(fileno=os.dup(conn.pgconn.socket))
         sock.settimeout(10)
         sock.sendall(b"Q" + (MAX_MESSAGE + 5).to_bytes(4, "big") + b"SELECT ")
@@ -442,3 +442,14 @@ def test_an_oversized_message_ends_the_session_with_an_answer(gw: Gateway) -> No
         sock.close()
     assert answer[:1] == b"E" and b"larger than 64 MiB" in answer
     assert gw.count() >= 50
+
+
+def test_agents_that_require_tls_get_it_with_airlocks_ca(gw: Gateway) -> None:
+    with psycopg.connect(gw.url() + "?sslmode=require", autocommit=True) as conn:
+        assert conn.pgconn.ssl_in_use
+        assert conn.execute("SELECT count(*) FROM items").fetchone()[0] >= 50
+    ca = gw.airlock.home / "ca" / "airlock-ca.pem"
+    with psycopg.connect(f"{gw.url()}?sslmode=verify-full&sslrootcert={ca}") as conn:
+        assert conn.pgconn.ssl_in_use
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="held this"):
+            conn.execute("DROP TABLE items")

@@ -146,20 +146,22 @@ class Authority:
     def cert_path(self) -> str:
         return os.path.join(self.directory, CA_CERT)
 
-    def context(self, host: str) -> ssl.SSLContext:
+    def context(self, host: str, alpn: tuple[str, ...] = ("http/1.1",)) -> ssl.SSLContext:
         """The TLS server context presenting a leaf certificate for ``host`` (made on
-        first use, then kept for the life of the process)."""
-        found = self._contexts.get(host)
+        first use, then kept for the life of the process); ``alpn``: the protocols it
+        offers (the forward proxy: HTTP/1.1; the database gateway: ``postgresql``)."""
+        key = f"{host}|{','.join(alpn)}"
+        found = self._contexts.get(key)
         if found is not None:
             return found
         with self._lock:
-            found = self._contexts.get(host)
+            found = self._contexts.get(key)
             if found is None:
                 leaf = issue_leaf(self.cert, self.key, host, self._leaf_key)
                 found = server_context(
                     leaf.public_bytes(serialization.Encoding.PEM) + self.cert_pem,
-                    _pem_key(self._leaf_key), self.directory)
-                self._contexts[host] = found
+                    _pem_key(self._leaf_key), self.directory, alpn)
+                self._contexts[key] = found
         return found
 
 

@@ -129,6 +129,7 @@ class PgGateway:
         self.server: asyncio.AbstractServer | None = None
         self.sessions: set[asyncio.Task[None]] = set()
         self.cancels: dict[tuple[int, bytes], tuple[Database, int, bytes]] = {}
+        self.tls: ssl.SSLContext | None = None
 
     # ---- the listener ----------------------------------------------------------------
 
@@ -141,11 +142,24 @@ class PgGateway:
         self.secrets = SecretBox(ctx.store, ctx.ledger, ctx.data_dir)
         ctx.service.protector().settings.secret_reader = self.secrets.reveal
         self.judge = Judge(ctx.service, broker.recorder)
+        self.tls = self._tls_context(ctx.data_dir)
         self.server = await asyncio.start_server(self._accept, self.host, self.port,
                                                  limit=CHUNK)
         self.port = self.server.sockets[0].getsockname()[1]
         names = ", ".join(sorted(self.databases)) or "none declared: add [[databases]]"
         return f"database gateway on {self.host}:{self.port} ({names})"
+
+    def _tls_context(self, data_dir: str) -> ssl.SSLContext | None:
+        """The server side of TLS for agents that ask for it: a leaf certificate for the
+        listening address from the installation's CA (``ca.py``); None (TLS refused, as
+        PostgreSQL without ssl does) when the CA cannot be made or read."""
+        from airlock.broker.ca import CAError, load_or_create
+
+        try:
+            return load_or_create(data_dir).context(self.host, alpn=("postgresql",))
+        except (CAError, OSError, ValueError) as exc:
+            log.warning("database gateway: no TLS for agents (%s)", exc)
+            return None
 
     async def stop(self) -> None:
         if self.server is not None:
@@ -203,8 +217,16 @@ class PgGateway:
                 raise GatewayError("a malformed startup packet", "08P01")
             payload = await reader.readexactly(length - 4)
             (code,) = LENGTH.unpack(payload[:4])
+            if code == StartupRequestCode.SSL_REQUEST and self.tls is not None and \
+                    writer.get_extra_info("sslcontext") is None:
+                # TLS with Airlock's own CA (the forward proxy's): clients whose URL says
+                # sslmode=require connect as they are; verify-full needs sslrootcert
+                writer.write(b"S")
+                await writer.drain()
+                await writer.start_tls(self.tls, ssl_handshake_timeout=CONNECT_TIMEOUT)
+                continue
             if code in (StartupRequestCode.SSL_REQUEST, StartupRequestCode.GSSENC_REQUEST):
-                writer.write(b"N")  # loopback only: no TLS to the agent (docs/databases.md)
+                writer.write(b"N")
                 await writer.drain()
                 continue
             if code == StartupRequestCode.CANCEL_REQUEST:
