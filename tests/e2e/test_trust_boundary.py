@@ -593,3 +593,15 @@ def test_the_forward_proxys_ca_is_the_services_and_not_the_agents(
     assert r.returncode != 0 and "Run it as root" in r.stderr
     r = agent.run("cat", str(key))
     assert r.returncode != 0
+    # the managed Claude Code settings send every command the agent runs through the
+    # forward proxy, with a CA bundle the agent can read (nothing listens on port 9:
+    # the certificate comes from the service's data dir)
+    as_root("hook", "install", "claude-code", "--system", "--command-hook", "--proxied",
+            "--proxy", "127.0.0.1:9")
+    env = json.loads(CLAUDE_MANAGED.read_text())["env"]
+    assert env["HTTPS_PROXY"] == "http://127.0.0.1:9"
+    r = agent.run("cat", env["NODE_EXTRA_CA_CERTS"])
+    assert r.returncode == 0 and "BEGIN CERTIFICATE" in r.stdout
+    r = agent.run("grep", "-c", "BEGIN CERTIFICATE", env["SSL_CERT_FILE"])
+    assert r.returncode == 0 and int(r.stdout) > 1  # the system's CAs and Airlock's
+    assert CLAUDE_MANAGED.stat().st_uid == 0 and not CLAUDE_MANAGED.stat().st_mode & 0o022

@@ -64,8 +64,8 @@ def exec_cmd(scope: str | None, timeout: float, config_path: str | None, proxied
     raise SystemExit(_exec(text, run_argv, scope, timeout, config_path))
 
 
-def proxied_env(proxy: str, config_path: str | None,
-                cache: str | None = None) -> dict[str, str]:
+def proxied_env(proxy: str, config_path: str | None, cache: str | None = None,
+                data_dir: str | None = None) -> dict[str, str]:
     """The environment that sends a command's HTTP(S) through the forward proxy at
     ``proxy`` (HOST:PORT) and makes it trust Airlock's CA: the CA is fetched from the
     proxy itself (``/airlock-ca.pem``; the agent's user cannot read Airlock's data dir in a
@@ -83,7 +83,8 @@ def proxied_env(proxy: str, config_path: str | None,
         from airlock.config import ConfigError, load_config
 
         try:
-            pem = load_or_create(load_config(config_path).data_dir, create=False).cert_pem
+            pem = load_or_create(data_dir or load_config(config_path).data_dir,
+                                 create=False).cert_pem
         except (CAError, ConfigError, OSError):
             raise OSError(f"the forward proxy at {proxy} does not answer ({exc})") from None
     if b"-----BEGIN CERTIFICATE-----" not in pem:

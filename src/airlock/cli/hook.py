@@ -114,7 +114,8 @@ def hook_install(tool: str, scope: str, settings_file: str | None, command_hook:
 
             pin = load_pin()
             _proxied(managed.system_path(tool), proxy,
-                     os.path.dirname(pin.config) if pin is not None else None)
+                     os.path.dirname(pin.config) if pin is not None else None,
+                     pin.data_dir if pin is not None else None)
             managed._root_file(managed.system_path(tool))
         return
     ad, name, path = _resolve(tool, scope, settings_file)
@@ -145,7 +146,8 @@ def hook_install(tool: str, scope: str, settings_file: str | None, command_hook:
                    f"hook install {name} --system` puts the hook where it cannot.")
 
 
-def _proxied(path: Path, proxy: str | None, shared_dir: str | None) -> None:
+def _proxied(path: Path, proxy: str | None, shared_dir: str | None,
+             data_dir: str | None = None) -> None:
     """Claude Code's ``env`` for the forward proxy: the proxy variables and a CA bundle
     (for a system install, in the service's config dir, which every user can read)."""
     from airlock.cli.exec import proxied_env
@@ -153,7 +155,8 @@ def _proxied(path: Path, proxy: str | None, shared_dir: str | None) -> None:
 
     try:
         env = proxied_env(proxy or "127.0.0.1:8751", None,
-                          os.path.join(shared_dir, "forward-proxy") if shared_dir else None)
+                          os.path.join(shared_dir, "forward-proxy") if shared_dir else None,
+                          data_dir)
         if shared_dir:
             for name in ("SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"):
                 os.chmod(env[name], 0o644)
