@@ -194,6 +194,8 @@ def test_a_refusal_inside_a_transaction_aborts_it_as_postgresql_would(gw: Gatewa
     ("SELECT lo_import('/etc/passwd')", "lo_import"),
     ("CREATE EXTENSION postgres_fdw", "CREATE EXTENSION"),
     ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity", "another session"),
+    ("ALTER ROLE app PASSWORD 'the-agent-knows-this'", "password"),
+    ("CREATE ROLE side_door LOGIN", "can log in"),
 ])
 def test_ways_out_of_the_decision_are_refused(gw: Gateway, sql: str, why: str) -> None:
     out = psql(gw, sql)

@@ -38,13 +38,19 @@ REFUSED = [
     ("CREATE FUNCTION f() RETURNS int AS 'lib', 'sym' LANGUAGE c", "sandbox"),
     ("DO LANGUAGE plperlu 'system(1)'", "sandbox"),
     ("SELECT 1; SET ROLE postgres", "another role"),
+    ("ALTER ROLE app PASSWORD 'known-to-the-agent'", "password"),
+    ("ALTER USER app WITH ENCRYPTED PASSWORD 'x'", "password"),
+    ("CREATE ROLE evil LOGIN", "can log in"),
+    ("ALTER ROLE someone LOGIN", "can log in"),
+    ("CREATE USER evil", "CREATE USER"),
 ]
 PASSED = [
     "SELECT 1", "RESET ROLE", "RESET ALL", "SET search_path TO app",
     "SELECT set_config('search_path', 'app', false)", "COPY t FROM STDIN",
     "COPY t TO STDOUT", "DO $$ BEGIN PERFORM 1; END $$",
     "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'", "BEGIN", "COMMIT",
-    "SELECT role FROM users", "not sql at all (",
+    "SELECT role FROM users", "not sql at all (", "CREATE ROLE readers",
+    "ALTER ROLE app NOLOGIN", "CREATE ROLE g NOLOGIN",
 ]
 
 

@@ -8,7 +8,8 @@ server's machine (``COPY … PROGRAM``, ``COPY`` to or from a server file,
 ``lo_import``/``lo_export``, ``pg_read_file`` and kin, untrusted procedural languages),
 load code (``CREATE EXTENSION``, ``LOAD``), reach other servers (``dblink``,
 ``postgres_fdw``: foreign servers, user mappings, foreign tables), or end other sessions
-(``pg_terminate_backend``/``pg_cancel_backend``). The startup packet's own escapes
+(``pg_terminate_backend``/``pg_cancel_backend``), or open another way in (a role's
+password set or changed, LOGIN granted, ``CREATE USER``). The startup packet's own escapes
 (``replication``, ``options=-c role=…``) are refused by :func:`startup_problem`.
 
 The statement is parsed by pglast (PostgreSQL's own parser); text it cannot parse is
@@ -21,7 +22,7 @@ import shlex
 from typing import Any
 
 from pglast import ast, parse_sql
-from pglast.enums.parsenodes import VariableSetKind
+from pglast.enums.parsenodes import RoleStmtType, VariableSetKind
 from pglast.parser import ParseError
 from pglast.visitors import Visitor
 
@@ -120,7 +121,25 @@ class _Escapes(Visitor):
             for cls, why in STATEMENTS.items():
                 if isinstance(raw.stmt, cls):
                     self.found.append(why)
+            if isinstance(raw.stmt, (ast.CreateRoleStmt, ast.AlterRoleStmt)):
+                login = _login(raw.stmt)
+                if login:
+                    self.found.append(login)
         super().__call__(tree)
+
+
+def _login(stmt: Any) -> str | None:
+    """A role the agent could log in as directly, bypassing the gateway: a password set or
+    changed (the gateway's own upstream role's included), LOGIN granted, CREATE USER."""
+    for opt in stmt.options or ():
+        if opt.defname == "password":
+            return ("setting a role's password would give a way in that does not pass "
+                    "through the gateway")
+        if opt.defname == "canlogin" and getattr(opt.arg, "boolval", True):
+            return "a role that can log in would give a way in that does not pass the gateway"
+    if isinstance(stmt, ast.CreateRoleStmt) and stmt.stmt_type == RoleStmtType.ROLESTMT_USER:
+        return "CREATE USER makes a role that can log in, around the gateway"
+    return None
 
 
 def escapes(sql: str) -> list[str]:
