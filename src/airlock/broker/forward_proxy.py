@@ -104,14 +104,6 @@ def load_settings(config_path: str | None) -> Settings:
     return Settings(only, tuple(h.lower() for h in hosts))
 
 
-def parse_address(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` → (host, port); ValueError names the mistake."""
-    host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or int(port) > 65535:
-        raise ValueError(f"--forward-proxy {text!r}: expected HOST:PORT, e.g. 127.0.0.1:8751")
-    return host.strip("[]"), int(port)
-
-
 def routes(providers: dict[str, Provider]) -> dict[tuple[str, int], Provider]:
     """(host, port) → the provider whose calls are intercepted there: each pack's
     ``hosts`` on 443 (and 80), and the host and port of each upstream. When several

@@ -315,10 +315,8 @@ class PgGateway:
     async def _upstream(self, db: Database, params: dict[str, str]
                         ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         url = urlsplit(db.upstream)
-        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         try:
-            up_reader, up_writer = await asyncio.wait_for(
-                self._open(db, query), CONNECT_TIMEOUT)
+            up_reader, up_writer = await asyncio.wait_for(self._open(db), CONNECT_TIMEOUT)
         except (TimeoutError, OSError) as exc:
             raise GatewayError(f"the database server of {db.name} cannot be reached "
                                f"({type(exc).__name__})", "08001") from None
@@ -367,9 +365,10 @@ class PgGateway:
                                    f"authentication Airlock does not speak ({code})", "28000")
             await up_writer.drain()
 
-    async def _open(self, db: Database, query: dict[str, str]
-                    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    async def _open(self, db: Database) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A connection to ``db``'s server, in TLS as its URL's sslmode says."""
         url = urlsplit(db.upstream)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         host, port = url.hostname or "localhost", url.port or 5432
         mode = query.get("sslmode", "prefer")
         reader, writer = await asyncio.open_connection(host, port, limit=CHUNK)
@@ -420,10 +419,8 @@ class PgGateway:
         if found is None:
             return
         db, pid, key = found
-        url = urlsplit(db.upstream)
-        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         try:
-            _r, w = await asyncio.wait_for(self._open(db, query), CONNECT_TIMEOUT)
+            _r, w = await asyncio.wait_for(self._open(db), CONNECT_TIMEOUT)
             w.write(CancelRequest(process_id=pid, secret_key=key).to_wire())
             await w.drain()
             w.close()
@@ -574,16 +571,3 @@ def _names(pattern: str, database: str) -> bool:
     import fnmatch
 
     return fnmatch.fnmatchcase(database, pattern.partition(":")[0])
-
-
-def parse_listen(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` (or ``PORT``) of ``--pg-listen``; loopback unless a host is given."""
-    host, _, port = text.rpartition(":")
-    try:
-        number = int(port)
-    except ValueError:
-        raise ValueError(f"--pg-listen {text!r}: expected HOST:PORT, e.g. 127.0.0.1:6543") \
-            from None
-    if not 0 <= number < 65536:
-        raise ValueError(f"--pg-listen {text!r}: port out of range")
-    return (host.strip("[]") or "127.0.0.1"), number

@@ -97,17 +97,27 @@ def _listeners(pg_listen: str, forward_proxy: str) -> list[WireListener]:
     out: list[WireListener] = []
     try:
         if pg_listen:
-            from airlock.broker.pg_gateway import PgGateway, parse_listen
+            from airlock.broker.pg_gateway import PgGateway
 
-            out.append(PgGateway(*parse_listen(pg_listen)))
+            out.append(PgGateway(*_address(pg_listen, "--pg-listen", "127.0.0.1:6543")))
         if forward_proxy:
-            from airlock.broker.forward_proxy import ForwardProxy, parse_address
+            from airlock.broker.forward_proxy import ForwardProxy
 
-            out.append(ForwardProxy(*parse_address(forward_proxy)))
+            out.append(ForwardProxy(*_address(forward_proxy, "--forward-proxy",
+                                              "127.0.0.1:8751")))
     except ValueError as exc:
         click.echo(f"airlock serve: {exc}", err=True)
         sys.exit(2)
     return out
+
+
+def _address(text: str, option: str, example: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[v6]:PORT`` too) of a listener → (host, port); ValueError names
+    the mistake."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"{option} {text!r}: expected HOST:PORT, e.g. {example}")
+    return host.strip("[]"), int(port)
 
 
 COMMANDS = (serve,)
