@@ -14,7 +14,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -33,30 +35,48 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+@contextmanager
+def cluster(options: str = "", prepare: Callable[[Path], None] | None = None
+            ) -> Iterator[tuple[int, Path]]:
+    """A throwaway cluster (trust auth for ``airlock``) on a free port: (port, data dir).
+    ``prepare(data)`` runs after initdb, before the start (its files are handed to the
+    ``postgres`` user); ``options`` are more server ``-c`` settings. Skips the test when
+    no PostgreSQL binaries exist."""
     bindir = _bindir()
     if bindir is None:
         pytest.skip("no PostgreSQL binaries (initdb/pg_ctl) on this machine")
-    tmp = tempfile.mkdtemp(prefix="airlock-pg-")
-    data = os.path.join(tmp, "data")
+    tmp = tempfile.mkdtemp(prefix="airlock-pg-")  # not under a 0700 parent: postgres reads it
+    data = Path(tmp) / "data"
     port = free_port()
     prefix: list[str] = []
+    pw = None
     if os.geteuid() == 0:
         pw = pwd.getpwnam("postgres")
         os.chown(tmp, pw.pw_uid, pw.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]
+
     def run(*args: str) -> None:
         subprocess.run([*prefix, *args], check=True, capture_output=True, timeout=120)
 
-    run(os.path.join(bindir, "initdb"), "-D", data, "-U", "airlock", "--auth=trust",
+    run(os.path.join(bindir, "initdb"), "-D", str(data), "-U", "airlock", "--auth=trust",
         "-E", "UTF8", "--no-sync")
-    run(os.path.join(bindir, "pg_ctl"), "-D", data, "-l", os.path.join(tmp, "log"), "-w",
+    if prepare is not None:
+        prepare(data)
+        if pw is not None:
+            for f in data.iterdir():
+                os.chown(f, pw.pw_uid, pw.pw_gid)
+    run(os.path.join(bindir, "pg_ctl"), "-D", str(data), "-l", os.path.join(tmp, "log"), "-w",
         "-o", f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c max_connections=200", "start")
+        f"-c max_connections=200 {options}", "start")
     try:
-        yield f"postgresql://airlock@127.0.0.1:{port}/postgres"
+        yield port, data
     finally:
-        subprocess.run([*prefix, os.path.join(bindir, "pg_ctl"), "-D", data, "-m", "immediate",
-                        "stop"], capture_output=True, timeout=60)
+        subprocess.run([*prefix, os.path.join(bindir, "pg_ctl"), "-D", str(data), "-m",
+                        "immediate", "stop"], capture_output=True, timeout=60)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with cluster() as (port, _data):
+        yield f"postgresql://airlock@127.0.0.1:{port}/postgres"

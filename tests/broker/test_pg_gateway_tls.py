@@ -4,10 +4,6 @@ the server's CA with ``sslmode=verify-full``), on a throwaway cluster of its own
 from __future__ import annotations
 
 import os
-import pwd
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from airlock.broker import tokens as T
 from airlock.broker.ca import issue_leaf, new_ca
 from airlock.broker.secrets import SecretBox
-from tests.conftest_pg import _bindir, free_port
+from tests.conftest_pg import cluster, free_port
 from tests.server.harness import Airlock
 
 PASSWORD = "tls-only-" + os.urandom(6).hex()
@@ -27,49 +23,29 @@ PASSWORD = "tls-only-" + os.urandom(6).hex()
 
 @pytest.fixture
 def tls_cluster(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    bindir = _bindir()
-    if bindir is None:
-        pytest.skip("no PostgreSQL binaries (initdb/pg_ctl) on this machine")
-    root = Path(tempfile.mkdtemp(prefix="airlock-pg-tls-"))  # postgres must reach it
-    data = root / "data"
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        pw = pwd.getpwnam("postgres")
-        os.chown(root, pw.pw_uid, pw.pw_gid)
-        prefix = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*prefix, f"{bindir}/initdb", "-D", str(data), "-U", "airlock",
-                    "--auth=trust", "--no-sync"], check=True, capture_output=True)
     ca, ca_key = new_ca("test upstream CA")
-    key = ec.generate_private_key(ec.SECP256R1())
-    leaf = issue_leaf(ca, ca_key, "127.0.0.1", key)
-    (data / "server.crt").write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    (data / "server.key").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
     cafile = tmp_path / "upstream-ca.pem"
     cafile.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    hba = data / "pg_hba.conf"
-    hba.write_text("hostssl all app 127.0.0.1/32 scram-sha-256\n"
-                   "hostnossl all app 127.0.0.1/32 reject\n" + hba.read_text())
-    if prefix:
-        for f in ("server.crt", "server.key", "pg_hba.conf"):
-            os.chown(data / f, pw.pw_uid, pw.pw_gid)
-    os.chmod(data / "server.key", 0o600)
-    port = free_port()
-    subprocess.run([*prefix, f"{bindir}/pg_ctl", "-D", str(data), "-l", str(root / "log"),
-                    "-w", "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 "
-                    "-c fsync=off -c ssl=on", "start"], check=True, capture_output=True)
-    try:
+
+    def tls_only(data: Path) -> None:
+        key = ec.generate_private_key(ec.SECP256R1())
+        leaf = issue_leaf(ca, ca_key, "127.0.0.1", key)
+        (data / "server.crt").write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+        (data / "server.key").write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()))
+        os.chmod(data / "server.key", 0o600)
+        hba = data / "pg_hba.conf"
+        hba.write_text("hostssl all app 127.0.0.1/32 scram-sha-256\n"
+                       "hostnossl all app 127.0.0.1/32 reject\n" + hba.read_text())
+
+    with cluster("-c ssl=on", tls_only) as (port, _data):
         with psycopg.connect(f"postgresql://airlock@127.0.0.1:{port}/postgres",
                              autocommit=True) as conn:
             conn.execute("SET password_encryption = 'scram-sha-256'")
             conn.execute(f"CREATE ROLE app LOGIN PASSWORD '{PASSWORD}'")
             conn.execute("CREATE DATABASE tlsdb OWNER app")
         yield port, cafile
-    finally:
-        subprocess.run([*prefix, f"{bindir}/pg_ctl", "-D", str(data), "-m", "immediate",
-                        "stop"], capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_the_gateway_speaks_verified_tls_to_a_tls_only_upstream(
