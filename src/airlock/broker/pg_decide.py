@@ -261,10 +261,8 @@ class Judge:
         for n, sql, decision in s.reads.values():
             entries.append(("decided", "airlock", None, {
                 "decision": "allow", "risk": "read", "statements": n, "agent": s.agent,
-                "action": {"kind": "sql", "command": sql[:4000], "database": s.db.name,
-                           "scope": s.principal.scope},
                 "targets": [t.to_json() for t in decision.targets],
-                "token_id": s.principal.token_id, "via": "gateway"}))
+                **self.submitted(s, sql)[3]}))
         s.reads.clear()
         s.pending = 0
         try:
