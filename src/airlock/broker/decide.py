@@ -14,6 +14,7 @@ none of that.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
@@ -25,7 +26,7 @@ from airlock.action import Action, Assessment, Decision, Risk
 from airlock.broker import tokens
 from airlock.broker.discover import Discoverer
 from airlock.broker.providers import Provider, classify, has_id, load, op_name, warm_up
-from airlock.broker.recorder import Entry, Recorder, RecordError
+from airlock.broker.recorder import Batcher, Entry, Recorder, RecordError
 from airlock.broker.secrets import SecretBox, SecretError
 from airlock.broker.volumes import BrokerProtector, NetError, VolumeNet
 from airlock.classify.command import ClassifyContext
@@ -33,6 +34,8 @@ from airlock.hold.service import HoldService, Refused
 from airlock.resolve import resolve
 
 log = logging.getLogger("airlock.proxy")
+READS_TTL = 2.0  # s an allowed read's decision is reused (a changed config reaches it after)
+READS_MAX = 4096  # decisions of reads kept
 
 
 @dataclass
@@ -84,7 +87,11 @@ class Broker:
         self.service = HoldService(ctx.store, ctx.ledger, ctx.settings, self.pre,
                                    ctx.notifier, ctx.service.base_url)
         self.recorder = Recorder(ctx.store, ctx.ledger)
+        self.batch = Batcher(self.recorder)  # the event loop's way to the recorder
         self._current = threading.local()
+        # allowed reads (token, provider, method, path, query, body) → (until, the decided
+        # entry's payload, the credential): a pure function of the call for READS_TTL
+        self._reads: dict[tuple[Any, ...], tuple[float, dict[str, Any], str]] = {}
         self._cwd, self._home = os.getcwd(), os.path.expanduser("~")  # the server's own
         warm_up()  # the first agent call should not pay for importing the GraphQL parser
         if hasattr(self.service, "_protector"):  # the hold service runs the safety net
@@ -94,6 +101,7 @@ class Broker:
 
     def close(self) -> None:
         """Commit every queued ledger entry (the server's shutdown calls this)."""
+        self.batch.drain()
         self.recorder.close()
 
     def prepare(self, principal: tokens.TokenPrincipal, prov: Provider, method: str,
@@ -119,13 +127,25 @@ class Broker:
         """:meth:`prepare` without blocking, for the event loop: the same decision, with its
         entries *not yet committed* (the caller awaits :meth:`Recorder.submit` and passes
         the sequence numbers to :meth:`committed`). Raises :class:`Blocking` when the call
-        needs anything that could block (then :meth:`prepare` in a thread decides it)."""
+        needs anything that could block (then :meth:`prepare` in a thread decides it).
+        An allowed read's decision is reused for :data:`READS_TTL` (the token is checked
+        on every call by the caller: a revoked or expired one never gets here)."""
+        key = (principal.token_id, prov.name, method, path, query, body) \
+            if body is None or len(body) <= 4096 else None
+        hit = self._reads.get(key) if key is not None else None
+        if hit is not None and hit[0] > time.monotonic():
+            return Outcome("allow", ahead=False,
+                           entries=[("decided", "airlock", None, hit[1])]), hit[2]
         out = self.decide(principal, prov, method, path, query, body, block=False)
         if out.decision != "allow":
             return out, None
         credential = self.secrets.cached(prov.secret)
         if credential is None:
             raise Blocking("the credential is not in memory")
+        if key is not None and not out.ahead and len(out.entries) == 1:
+            if len(self._reads) >= READS_MAX:
+                self._reads.clear()
+            self._reads[key] = (time.monotonic() + READS_TTL, out.entries[0][3], credential)
         return out, credential
 
     @staticmethod
@@ -282,9 +302,13 @@ class Broker:
 
     def record(self, principal: tokens.TokenPrincipal, prov: Provider, method: str,
                path: str, rid: str | None, status: int, size: int, started: float,
-               decision_seq: int | None = None, complete: bool = True) -> None:
-        """The ``forwarded`` entry, queued for the group-committing writer (non-blocking;
-        see ``recorder.py`` for why this one entry may be written a few ms late)."""
+               decision_seq: int | None = None, complete: bool = True,
+               read: asyncio.Future[int] | None = None) -> None:
+        """The ``forwarded`` entry, queued for the group-committing writer (non-blocking,
+        on the event loop; see ``recorder.py`` for why this one entry may be written a few
+        ms late). ``read``: the future of a read's ``decided`` entry — its outcome is
+        queued once that is committed, counted together with the outcomes of identical
+        reads allowed by the same entry (``calls``, ``bytes`` summed, ``ms`` the most)."""
         payload: dict[str, Any] = {
             "provider": prov.name, "method": method, "path": path,
             "agent": principal.agent.agent, "token_id": principal.token_id,
@@ -292,9 +316,26 @@ class Broker:
             "ms": round((time.monotonic() - started) * 1000, 2)}
         if not complete:
             payload["incomplete"] = True  # the agent went away or the upstream broke off
-        if decision_seq is not None:
-            payload["decision_seq"] = decision_seq  # the entry that let it through
-        self.recorder.append("forwarded", "airlock", rid, payload)
+        if read is None:
+            if decision_seq is not None:
+                payload["decision_seq"] = decision_seq  # the entry that let it through
+            self.batch.append("forwarded", "airlock", rid, payload)
+            return
+
+        def queue(done: asyncio.Future[int]) -> None:
+            seq = None if done.cancelled() or done.exception() is not None else done.result()
+            if seq is None:
+                payload["decision_unrecorded"] = True
+            else:
+                payload["decision_seq"] = seq
+            self.batch.append("forwarded", "airlock", rid, payload,
+                              group=("forwarded", principal.token_id, method, path, seq,
+                                     status, complete))
+
+        if read.done():
+            queue(read)
+        else:
+            read.add_done_callback(queue)
 
     def refuse(self, prov: str, method: str, path: str, reason: str) -> None:
         try:

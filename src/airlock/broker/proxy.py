@@ -61,6 +61,19 @@ def _bearer(scope: Scope) -> str:
     return _header(scope, b"x-airlock-token").strip()
 
 
+def _ambiguous(raw_path: str) -> bool:
+    """A dot segment (``..``, also percent-encoded), an encoded slash or a backslash."""
+    if "\\" in raw_path:
+        return True
+    if "%" in raw_path:
+        low = raw_path.lower()
+        if "%2f" in low or "%5c" in low:
+            return True
+    elif "." not in raw_path:
+        return False
+    return any(seg in (".", "..") for seg in unquote(raw_path).split("/"))
+
+
 async def send_json(send: Send, status: int, body: dict[str, Any]) -> None:
     data = json.dumps(body).encode()
     await send({"type": "http.response.start", "status": status,
@@ -96,24 +109,29 @@ class ProxyApp:
         raw_path = scope.get("raw_path") or path.encode()
         name, _, rest = raw_path.decode("latin-1")[len("/proxy/"):].partition("/")
         name = unquote(name)
-        method = scope["method"].upper()
-        if method not in METHODS:
-            await send_json(send, 405, refusal(f"method {method} is not proxied"))
-            return
         prov = self.broker.providers.get(name)
         if prov is None:
             await send_json(send, 404, refusal(
                 f"no provider {name!r} is configured "
                 f"(known: {', '.join(sorted(self.broker.providers))})"))
             return
-        if any(seg in (".", "..") for seg in unquote(rest).split("/")) or \
-                any(x in rest.lower() for x in ("%2f", "%5c", "\\")):
+        await self.call(scope, receive, send, prov, "/" + rest)
+
+    async def call(self, scope: Scope, receive: Receive, send: Send, prov: Provider,
+                   raw_upath: str) -> None:
+        """One call to ``prov`` at ``raw_upath`` (as the agent wrote it, query apart): the
+        forward proxy enters here with the path of the URL it intercepted."""
+        method = scope["method"]
+        if method not in METHODS:
+            await send_json(send, 405, refusal(f"method {method} is not proxied"))
+            return
+        if _ambiguous(raw_upath):
             # the provider could read these as another path than the one decided on
             await send_json(send, 400, refusal(
                 "dot segments and encoded slashes are not proxied (the provider could read "
                 "the path differently from Airlock); refused"))
             return
-        await self._call(scope, receive, send, prov, method, "/" + rest)
+        await self._call(scope, receive, send, prov, method, raw_upath)
 
     async def _call(self, scope: Scope, receive: Receive, send: Send, prov: Provider,
                     method: str, raw_upath: str) -> None:
@@ -172,21 +190,14 @@ class ProxyApp:
 
         def done(status: int, size: int, complete: bool) -> None:
             broker.record(principal, prov, method, upath, out.request_id, status, size,
-                          started, out.decision_seq, complete)
+                          started, out.decision_seq, complete, read=pending)
 
         try:
             resp = await self.upstream.send(method, url, headers, content, prov.ca_bundle)
         except UpstreamError as exc:
-            if pending is not None:
-                await self._settle(out, pending)
             done(502, 0, False)
             await send_json(send, 502, refusal(
                 f"the provider did not answer ({type(exc).__name__})"))
-            return
-        if pending is not None and not await self._settle(out, pending):
-            resp.close()  # the read's decision is not on the record: its answer is not given
-            await send_json(send, 503, refusal(
-                "the ledger could not record this call; its response was withheld"))
             return
         redact = Redactor(credential)
         raw = redact.headers(incoming_headers(resp))
@@ -201,9 +212,10 @@ class ProxyApp:
         """The decision and the credential if allowed. Usually decided right here on the
         event loop (a small body, everything it needs in memory); anything that could
         block goes to a worker thread. Its ledger entries are committed by the recorder's
-        group commit: awaited here when they must be on the record before the call goes
-        out; for a read, the returned future is awaited before the response is passed on
-        (the read travels meanwhile)."""
+        group commit (through the loop's :class:`Batcher`): awaited here when they must be
+        on the record before the call goes out; a read's is committed as it travels (the
+        returned future; a read is awaited too while the ledger is failing, and refused
+        if it still cannot record)."""
         broker = self.broker
         if body is None or len(body) <= MAX_ON_LOOP:
             try:
@@ -214,25 +226,26 @@ class ProxyApp:
             else:
                 if not out.entries:
                     return out, credential, None
-                try:
-                    pending = asyncio.wrap_future(broker.recorder.submit(
-                        out.entries, paced=not out.ahead))
-                except RecordError as exc:  # the writer has stopped (shutting down)
-                    return broker.unrecorded(out, exc), None, None
-                if out.ahead:  # a write or a refusal: on the record before anything
+                # identical reads of one token committed together are one entry
+                group = None if out.ahead else ("decided", principal.token_id,
+                                                out.entries[-1][3]["action"]["command"])
+                failing = broker.batch.failing is not None
+                pending = broker.batch.submit(out.entries, group,
+                                              urgent=out.ahead or failing)
+                if out.ahead or failing:
+                    # a write or a refusal — or any call while the ledger is failing: on
+                    # the record before anything
                     if await self._settle(out, pending):
                         return out, credential, None
                     return broker.unrecorded(out, RecordError(
                         "the ledger could not record this call; refused")), None, None
-                return out, credential, pending
+                return out, credential, pending  # a read: recorded as it travels
         out, credential = await self._thread(broker.prepare, principal, prov, method, upath,
                                              query, body)
         return out, credential, None
 
     async def _settle(self, out: Outcome, pending: asyncio.Future[int]) -> bool:
         """Wait for ``out``'s entries to be committed; False if they could not be."""
-        if not pending.done():
-            self.broker.recorder.hurry()
         try:
             self.broker.committed(out, seqs(out.entries, await pending))
             return True
@@ -268,7 +281,7 @@ async def relay(resp: Any, headers: list[tuple[bytes, bytes]], receive: Receive,
     length = resp.content_length
     if length is not None and length <= SMALL:
         try:
-            data = await resp.read()
+            data = resp.body_now() if resp.complete else await resp.read()
         except UpstreamError:
             resp.close()
             done(502, 0, False)
