@@ -22,12 +22,12 @@ provider's token:
 
 Built from maintained parts, nothing hand-parsed: the first request head of a connection
 is read with ``h11``; TLS is OpenSSL through :mod:`ssl` (``loop.start_tls`` with a server
-context per host); the HTTP/1.1 server on the decrypted stream is uvicorn's
-``HttpToolsProtocol`` (llhttp), the same one ``airlock serve`` runs; upstream calls go
-through ``upstream.py``'s aiohttp pool. mitmproxy, the usual choice, cannot be used:
-mitmproxy 12+ needs Python 3.12, and 11.0.2 (the last for 3.11) pins ``h11<=0.14``
-while the ``mcp`` dependency needs ``h11>=0.16``. HTTP/2 is not offered to the agent
-(ALPN says ``http/1.1``).
+context per host); HTTP/1.1 on the decrypted stream is served by ``http1.Server`` and sent
+on by ``http1.Pool`` (both parse with httptools/llhttp; uvicorn's protocol and aiohttp,
+used before, cost more CPU a call than everything Airlock decides). mitmproxy, the usual
+choice, cannot be used: mitmproxy 12+ needs Python 3.12, and 11.0.2 (the last for 3.11)
+pins ``h11<=0.14`` while the ``mcp`` dependency needs ``h11>=0.16``. HTTP/2 is not
+offered to the agent (ALPN says ``http/1.1``).
 
 Only what Airlock intercepts can be decided: a client that pins certificates, or ignores
 the proxy variables, is listed with what to do instead in docs/forward-proxy.md.
@@ -52,6 +52,7 @@ import h11
 
 from airlock.broker.ca import Authority, load_or_create
 from airlock.broker.decide import Broker, refusal
+from airlock.broker.http1 import Server
 from airlock.broker.providers import Provider
 from airlock.broker.proxy import ProxyApp, Receive, Scope, Send, relay, request_body, send_json
 from airlock.broker.tokens import TOKEN_PREFIX
@@ -133,17 +134,6 @@ def authority(target: str, default_port: int) -> tuple[str, int] | None:
     return host.rstrip(".").lower(), port or default_port
 
 
-def agent_token(headers: list[tuple[bytes, bytes]], prov: Provider) -> str:
-    """The token the agent's client sent, in whatever form it sends a provider token."""
-    own = prov.auth_header.lower().encode()
-    for name, value in headers:
-        if name in (b"authorization", b"x-airlock-token", own):
-            token = _credential(value.decode("latin-1"))
-            if token:
-                return token
-    return ""
-
-
 def _credential(value: str) -> str:
     scheme, sep, rest = value.strip().partition(" ")
     if not sep:
@@ -164,9 +154,15 @@ def _credential(value: str) -> str:
 def _with_token(headers: list[tuple[bytes, bytes]], prov: Provider) -> list[tuple[bytes, bytes]]:
     """The agent's headers with its token moved to where ``/proxy`` reads it (and every
     header that carried it removed, so that only the injected credential goes upstream)."""
-    token = agent_token(headers, prov)
     own = prov.auth_header.lower().encode()
-    out = [(k, v) for k, v in headers if k not in (b"authorization", b"x-airlock-token", own)]
+    out = []
+    token = ""
+    for name, value in headers:
+        if name == b"authorization" or name == b"x-airlock-token" or name == own:
+            if not token:
+                token = _credential(value.decode("latin-1"))
+        else:
+            out.append((name, value))
     if token:
         out.append((b"authorization", b"Bearer " + token.encode("latin-1")))
     return out
@@ -287,18 +283,15 @@ class ForwardProxy:
         self.server: asyncio.Server | None = None
         self.tasks: set[asyncio.Task[None]] = set()
         self.tunnels: set[_Pipe] = set()
-        self.configs: dict[str, Any] = {}
+        self.conns: set[Server] = set()  # the agent connections it serves HTTP on
 
     async def start(self, ctx: Any, broker: Broker) -> str:
-        from uvicorn.server import ServerState
-
         self.ctx = ctx
         self.broker = broker
         self.settings = load_settings(ctx.settings.config.path)
         self.ca: Authority = load_or_create(ctx.data_dir)
         self.routes = routes(broker.providers)
         self.app = ProxyApp(ctx, broker)
-        self.state = ServerState()
         for (host, _port), _prov in self.routes.items():
             self.ca.context(host)  # the first CONNECT should not pay for its certificate
         loop = asyncio.get_running_loop()
@@ -313,7 +306,7 @@ class ForwardProxy:
     async def stop(self) -> None:
         if self.server is not None:
             self.server.close()
-        for proto in list(self.state.connections):
+        for proto in list(self.conns):
             proto.shutdown()
         for pipe in list(self.tunnels):
             if pipe.transport is not None:
@@ -327,35 +320,21 @@ class ForwardProxy:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    # ---- the HTTP server on a connection (uvicorn's) ----------------------------------
+    # ---- the HTTP server on a connection (http1.py) ----------------------------------
 
-    def _protocol(self, key: str, app: App) -> asyncio.Protocol:
-        import uvicorn
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-        config = self.configs.get(key)
-        if config is None:
-            config = uvicorn.Config(app, http="httptools", ws="none", lifespan="off",
-                                    interface="asgi3", log_config=None, access_log=False,
-                                    proxy_headers=False, server_header=False,
-                                    date_header=False, timeout_keep_alive=KEEP_ALIVE)
-            config.load()
-            self.configs[key] = config
-        return HttpToolsProtocol(config=config, server_state=self.state, app_state={})
+    def _protocol(self, scheme: str, app: App) -> Server:
+        return Server(app, scheme, self.conns, KEEP_ALIVE)
 
     def _decided(self, prov: Provider) -> App:
         """The ``/proxy`` app for one provider's calls, as the agent's client sent them."""
-        prefix = f"/proxy/{prov.name}"
-        proxy = self.app
+        call = self.app.call
 
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != "http":
                 return
+            scope["headers"] = _with_token(scope["headers"], prov)
             raw = scope.get("raw_path") or scope["path"].encode()
-            scope = {**scope, "path": prefix + scope["path"],
-                     "raw_path": prefix.encode() + raw,
-                     "headers": _with_token(scope["headers"], prov)}
-            await proxy(scope, receive, send)
+            await call(scope, receive, send, prov, raw.decode("latin-1"))
 
         return app
 
@@ -387,7 +366,7 @@ class ForwardProxy:
             return
         transport.write(conn.send(h11.Response(status_code=200, headers=[],
                                                reason=b"Connection established")) or b"")
-        proto = self._protocol(prov.name, self._decided(prov))
+        proto = self._protocol("https", self._decided(prov))
         try:
             tls = await asyncio.get_running_loop().start_tls(
                 transport, proto, self.ca.context(host), server_side=True,
@@ -428,7 +407,7 @@ class ForwardProxy:
     # ---- plain HTTP -------------------------------------------------------------------
 
     def plain(self, transport: asyncio.Transport, head: bytes) -> None:
-        proto = self._protocol("", self._plain)
+        proto = self._protocol("http", self._plain)
         transport.set_protocol(proto)
         proto.connection_made(transport)
         proto.data_received(head)

@@ -20,6 +20,7 @@ do more than its parent.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import json
 import re
@@ -103,7 +104,7 @@ class TokenPrincipal:
     def scope(self) -> str | None:
         return self.agent.scope
 
-    @property
+    @functools.cached_property
     def expires_at(self) -> float:
         return min(g.expires_at for g in self.chain)
 

@@ -1,62 +1,46 @@
-"""The connection pool from the proxy to the providers' APIs (aiohttp).
+"""The proxy's way to the providers' APIs: one connection pool per server
+(``http1.Pool``), created on the event loop at the first call and closed at shutdown.
 
-One ``aiohttp.ClientSession`` per server, created on the event loop at the first call and
-closed at shutdown. It is set up to be a transparent forwarder, not a browser-like
-client: no cookie jar (one agent's upstream cookies must never ride along on another's
-calls), no redirects followed, no decompression (bytes pass through as the provider sent
-them, ``Content-Encoding`` with them), no headers of its own (``User-Agent``, ``Accept``…).
+It is a transparent forwarder, not a browser-like client: no cookie jar (one agent's
+upstream cookies must never ride along on another's calls), no redirects followed, no
+decompression (bytes pass through as the provider sent them, ``Content-Encoding`` with
+them), no headers of its own but ``Host`` and the body's framing.
 
-Why aiohttp here when the rest of Airlock uses httpx: measured with ``bench/
-proxy_overhead.py``'s load against the same upstream, a bare forwarding loop cost 2.9 ms
-of CPU per call with httpx's transport (its pool probes every pooled connection with a
-``getpeername`` and a ``poll`` whenever a request is assigned or released) and 0.7 ms
-with aiohttp's connector and C response parser (docs/performance.md, "Proxy").
+Why not a general client: httpx's pool probed every pooled connection with a
+``getpeername`` and a ``poll`` whenever a request was assigned or released (2.9 ms of CPU
+a call), and aiohttp's request machinery still cost ~0.07 ms of the forward proxy's
+~0.35 ms a call; ``http1.py`` writes a request in one piece and reads the answer with
+llhttp (docs/performance.md, "Proxy" and "Forward proxy").
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
-from yarl import URL
-
-from airlock.broker.providers import verify_context
+from airlock.broker.http1 import Pool, Response
 
 # Headers that describe one hop, not the message (RFC 9110 §7.6.1), plus the ones the
-# client library sets from what it sends.
+# client sets from what it sends.
 HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
                  "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host",
                  "content-length"})
 # What the agent sent that must never reach the provider: its Airlock token and cookies
-# (and Expect: uvicorn has already answered the agent's 100-continue).
+# (and Expect: the agent's 100-continue has already been answered).
 STRIP_OUT = HOP | {"authorization", "cookie", "x-airlock-token", "expect"}
 # a response keeps its Content-Length: its body is passed on byte for byte
 HOP_BYTES = frozenset(h.encode() for h in HOP - {"content-length"})
-TIMEOUT = aiohttp.ClientTimeout(total=None, connect=10, sock_connect=10, sock_read=60)
-# aiohttp adds these when absent; a forwarder passes on exactly what the agent sent
-NO_AUTO = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
-UpstreamError = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+UpstreamError = (OSError,)  # unreachable, TLS refused, broke off, timed out (TimeoutError)
 
 
 class Upstream:
     def __init__(self, limit: int = 64) -> None:
         self.limit = limit
-        self._session: aiohttp.ClientSession | None = None
-
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.limit, limit_per_host=0,
-                                               enable_cleanup_closed=True),
-                cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False,
-                skip_auto_headers=NO_AUTO, timeout=TIMEOUT, trust_env=False)
-        return self._session
+        self._pool: Pool | None = None
 
     async def send(self, method: str, url: str, headers: list[tuple[str, str]],
                    body: bytes | AsyncIterator[bytes] | None,
-                   ca_bundle: str = "") -> aiohttp.ClientResponse:
+                   ca_bundle: str = "") -> Response:
         """Send one request to ``url`` exactly as written (already percent-encoded: no
         re-quoting, no normalisation); the caller reads the body and must ``release()`` or
         ``close()`` the response. An https upstream's certificate is verified against the
@@ -64,16 +48,14 @@ class Upstream:
         ``ca_bundle``); verification is never switched off. Raises one of
         :data:`UpstreamError` when the provider cannot be reached or breaks off before
         answering."""
-        return await self.session().request(method, URL(url, encoded=True),
-                                            headers=headers, data=body,
-                                            allow_redirects=False,
-                                            ssl=verify_context(ca_bundle) if ca_bundle
-                                            else True)
+        if self._pool is None:
+            self._pool = Pool(self.limit)
+        return await self._pool.send(method, url, headers, body, ca_bundle)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
 
 
 def outgoing_headers(raw: list[tuple[bytes, bytes]], auth_header: str,
