@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
-from airlock.broker.recorder import Entry, Recorder, RecordError, seqs
+from airlock.broker.recorder import LINGER, Batcher, Entry, Recorder, RecordError, seqs
 from airlock.ledger import entries, public_hex, verify
 from tests.broker.conftest import Env
 
@@ -200,3 +201,105 @@ def test_a_flush_with_nothing_queued_leaves_later_entries_on_time(env: Env) -> N
             "decided", "forwarded"]
     finally:
         rec.close()
+
+
+# ---- the event loop's side: Batcher ----------------------------------------------------
+
+
+def _payloads(env: Env, kind: str) -> list[dict[str, object]]:
+    return [json.loads(e["payload"]) for e in entries(env.store) if e["kind"] == kind]
+
+
+def test_what_one_loop_turn_submits_is_one_commit(env: Env) -> None:
+    rec = Recorder(env.store, env.ledger)
+    batch = Batcher(rec)
+
+    async def main() -> list[int]:
+        futs = [batch.submit([("submitted", "bot", None, {"i": i}),
+                              ("decided", "airlock", None, {"i": i})]) for i in range(20)]
+        return list(await asyncio.gather(*futs))
+
+    try:
+        before = rec.batches
+        last = asyncio.run(main())
+        assert rec.batches == before + 1
+        assert last == list(range(2, 41, 2))  # each caller gets its own last entry
+        assert [p["i"] for p in _payloads(env, "decided")] == list(range(20))
+    finally:
+        rec.close()
+
+
+def test_identical_reads_in_one_batch_are_one_counted_entry(env: Env) -> None:
+    rec = Recorder(env.store, env.ledger)
+    batch = Batcher(rec)
+    read: Entry = ("decided", "airlock", None, {"decision": "allow", "risk": "read"})
+
+    async def main() -> tuple[list[int], int]:
+        futs = [batch.submit([read], group=("tok", "GET /x")) for _ in range(5)]
+        other = batch.submit([read], group=("tok", "GET /y"))
+        return list(await asyncio.gather(*futs)), await other
+
+    try:
+        same, other = asyncio.run(main())
+        assert len(set(same)) == 1 and other != same[0]
+        counted = _payloads(env, "decided")
+        assert [p.get("calls", 1) for p in counted] == [5, 1]
+        assert "calls" not in read[3]  # the caller's payload is not changed
+    finally:
+        rec.close()
+
+
+def test_outcomes_are_counted_per_group_and_lingering_ones_still_land(env: Env) -> None:
+    rec = Recorder(env.store, env.ledger)
+    batch = Batcher(rec)
+
+    async def main() -> None:
+        for ms, size in ((1.0, 10), (3.0, 20), (2.0, 30)):
+            batch.append("forwarded", "airlock", None,
+                         {"status": 200, "bytes": size, "ms": ms}, group=("GET /x", 200))
+        batch.append("forwarded", "airlock", None, {"status": 404, "bytes": 1, "ms": 1.0},
+                     group=("GET /x", 404))
+        await asyncio.sleep(LINGER * 10)  # nobody waits: committed all the same
+
+    try:
+        asyncio.run(main())
+        got = _payloads(env, "forwarded")
+        assert got == [{"status": 200, "bytes": 60, "ms": 3.0, "calls": 3},
+                       {"status": 404, "bytes": 1, "ms": 1.0}]
+    finally:
+        rec.close()
+
+
+def test_a_failing_ledger_fails_every_waiter_and_is_remembered_until_it_heals(
+        env: Env) -> None:
+    rec = Recorder(env.store, env.ledger, retries=1)
+    batch = Batcher(rec)
+    _fail_inserts(env)
+
+    async def main() -> None:
+        futs = [batch.submit([("decided", "airlock", None, {"i": i})]) for i in range(3)]
+        results = await asyncio.gather(*futs, return_exceptions=True)
+        assert all(isinstance(r, Exception) for r in results)
+        assert batch.failing is not None
+        _heal(env)
+        assert await batch.submit([("decided", "airlock", None, {"i": 9})]) > 0
+        assert batch.failing is None
+
+    try:
+        asyncio.run(main())
+        assert [p["i"] for p in _payloads(env, "decided")] == [9]
+    finally:
+        rec.close()
+
+
+def test_drain_hands_what_is_queued_to_the_writer(env: Env) -> None:
+    rec = Recorder(env.store, env.ledger)
+    batch = Batcher(rec)
+
+    async def main() -> None:
+        batch.append("forwarded", "airlock", None, {"n": 1})
+        batch.drain()  # the server stops before the entry's linger is over
+
+    asyncio.run(main())
+    rec.close()
+    assert _payloads(env, "forwarded") == [{"n": 1}]
