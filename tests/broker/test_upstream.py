@@ -18,7 +18,7 @@ def test_outgoing_drops_hop_headers_token_and_cookies_and_adds_the_credential() 
            (b"content-length", b"3"), (b"transfer-encoding", b"chunked"),
            (b"x-request-id", b"r1"), (b"Accept", b"*/*")]
     assert outgoing_headers(raw, "Authorization", "Bearer real") == [
-        ("x-request-id", "r1"), ("Accept", "*/*"), ("Authorization", "Bearer real")]
+        (b"x-request-id", b"r1"), (b"Accept", b"*/*"), (b"Authorization", b"Bearer real")]
 
 
 def test_incoming_keeps_content_length_and_drops_hop_headers() -> None:

@@ -56,7 +56,7 @@ from airlock.broker.http1 import Server
 from airlock.broker.providers import Provider
 from airlock.broker.proxy import ProxyApp, Receive, Scope, Send, relay, request_body, send_json
 from airlock.broker.tokens import TOKEN_PREFIX
-from airlock.broker.upstream import HOP, Redactor, UpstreamError, incoming_headers
+from airlock.broker.upstream import HOP_BYTES, Redactor, UpstreamError, incoming_headers
 from airlock.config import ConfigError, unknown_key
 
 log = logging.getLogger("airlock.forward_proxy")
@@ -464,8 +464,9 @@ class ForwardProxy:
         raw = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         query = scope.get("query_string", b"").decode("latin-1")
         url = f"http://{hostname}{raw}" + (f"?{query}" if query else "")
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]
-                   if k.decode("latin-1") not in HOP and k != b"expect"]
+        headers = [(k, v) for k, v in scope["headers"]
+                   if k.lower() not in HOP_BYTES and k.lower() not in (b"expect",
+                                                                         b"content-length")]
         body = request_body(receive) if scope["method"] not in ("GET", "HEAD") else None
         try:
             resp = await self.app.upstream.send(scope["method"], url, headers, body)

@@ -228,8 +228,10 @@ class Server(asyncio.Protocol):
         self.parsing = cycle
         if self.cycle is None:
             self._start(cycle)
-        else:
+        else:  # pipelined: it waits for the answer before, and so does what follows it
             self.queue.append(cycle)
+            if self.transport is not None:
+                self.transport.pause_reading()
 
     def on_body(self, body: bytes) -> None:
         cycle = self.parsing
@@ -248,8 +250,6 @@ class Server(asyncio.Protocol):
             return
         cycle.more = False
         cycle.wake()
-        if self.transport is not None:
-            self.transport.pause_reading()  # the next request waits for this answer
 
     # -- one request --
 
@@ -776,7 +776,7 @@ class Pool:
                                                  ctx, self.limit)
         return origin
 
-    async def send(self, method: str, url: str, headers: list[tuple[str, str]],
+    async def send(self, method: str, url: str, headers: list[tuple[bytes, bytes]],
                    body: bytes | AsyncIterator[bytes] | None,
                    ca_bundle: str = "") -> Response:
         """Send one request to ``url`` exactly as written (already percent-encoded).
@@ -793,19 +793,20 @@ class Pool:
             known = self._where(url, ca_bundle)
         origin, host = known
         target = (slash + path).partition("#")[0] or "/"
-        lines = [f"{method} {target} HTTP/1.1\r\nHost: {host}\r\n"]
+        lines = [f"{method} {target} HTTP/1.1\r\nHost: {host}\r\n".encode("latin-1")]
         for name, value in headers:
-            if "\n" in value or "\r" in value or "\n" in name or "\r" in name:
-                raise Broken(f"the {name} header carries a line break; not sent")
-            lines.append(f"{name}: {value}\r\n")
+            if b"\n" in value or b"\r" in value or b"\n" in name or b"\r" in name:
+                raise Broken(f"the {name.decode('latin-1')} header carries a line break; "
+                             "not sent")
+            lines.append(name + b": " + value + b"\r\n")
         if isinstance(body, bytes):
-            lines.append(f"Content-Length: {len(body)}\r\n")
+            lines.append(b"Content-Length: %d\r\n" % len(body))
         elif body is not None:
-            lines.append("Transfer-Encoding: chunked\r\n")
+            lines.append(b"Transfer-Encoding: chunked\r\n")
         elif method in ("POST", "PUT", "PATCH"):
-            lines.append("Content-Length: 0\r\n")
-        lines.append("\r\n")
-        head = "".join(lines).encode("latin-1")
+            lines.append(b"Content-Length: 0\r\n")
+        lines.append(b"\r\n")
+        head = b"".join(lines)
         while True:
             conn, reused = await origin.take()
             try:

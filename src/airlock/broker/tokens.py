@@ -316,10 +316,18 @@ def lookup(store: Store, token: str, now: float | None = None) -> TokenPrincipal
     return TokenPrincipal(principal, tuple(chain))
 
 
+_digests: dict[str, str] = {}  # token → its sha256 (the proxy hashes it on every call)
+
+
 def cached(store: Store, token: str) -> TokenPrincipal | None:
     """The principal of a token looked up less than :data:`CACHE_TTL` ago, or None —
     memory only, no I/O (so the proxy can ask on its event loop)."""
-    hit = _cache.get((id(store), _sha(token)))
+    digest = _digests.get(token)
+    if digest is None:
+        if len(_digests) >= _CACHE_MAX:
+            _digests.clear()
+        digest = _digests[token] = _sha(token)
+    hit = _cache.get((id(store), digest))
     if hit is None or hit[0] < time.monotonic() or hit[1].expires_at < time.time():
         return None
     return hit[1]

@@ -28,6 +28,7 @@ HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-author
 # What the agent sent that must never reach the provider: its Airlock token and cookies
 # (and Expect: the agent's 100-continue has already been answered).
 STRIP_OUT = HOP | {"authorization", "cookie", "x-airlock-token", "expect"}
+STRIP_OUT_BYTES = frozenset(h.encode() for h in STRIP_OUT)
 # a response keeps its Content-Length: its body is passed on byte for byte
 HOP_BYTES = frozenset(h.encode() for h in HOP - {"content-length"})
 UpstreamError = (OSError,)  # unreachable, TLS refused, broke off, timed out (TimeoutError)
@@ -38,7 +39,7 @@ class Upstream:
         self.limit = limit
         self._pool: Pool | None = None
 
-    async def send(self, method: str, url: str, headers: list[tuple[str, str]],
+    async def send(self, method: str, url: str, headers: list[tuple[bytes, bytes]],
                    body: bytes | AsyncIterator[bytes] | None,
                    ca_bundle: str = "") -> Response:
         """Send one request to ``url`` exactly as written (already percent-encoded: no
@@ -59,12 +60,11 @@ class Upstream:
 
 
 def outgoing_headers(raw: list[tuple[bytes, bytes]], auth_header: str,
-                     auth_value: str) -> list[tuple[str, str]]:
+                     auth_value: str) -> list[tuple[bytes, bytes]]:
     """The agent's request headers minus hop-by-hop ones, its token and its cookies,
     plus the provider's credential."""
-    out = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw
-           if k.decode("latin-1").lower() not in STRIP_OUT]
-    out.append((auth_header, auth_value))
+    out = [(k, v) for k, v in raw if k.lower() not in STRIP_OUT_BYTES]
+    out.append((auth_header.encode(), auth_value.encode()))
     return out
 
 
