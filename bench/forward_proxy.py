@@ -14,7 +14,7 @@ connections, in alternating rounds:
 Targets (issue 16): <= 3 ms added at p50 at concurrency 1, >= 50% of direct throughput at
 concurrency 16. Everything it starts is stopped at the end.
 
-    python bench/forward_proxy.py [--requests 500] [--burst 2000] [--rounds 3] [--no-pin]
+    python bench/forward_proxy.py [--requests 500] [--burst 10000] [--rounds 3] [--no-pin]
                                   [--upstream-ms 0]
 """
 
@@ -196,7 +196,7 @@ def _write_pem(path: Path, data: bytes) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=500, help="per side, concurrency 1")
-    ap.add_argument("--burst", type=int, default=2000, help="per side, concurrency 16")
+    ap.add_argument("--burst", type=int, default=10000, help="per side, concurrency 16")
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-pin", dest="pin", action="store_false",

@@ -151,9 +151,10 @@ def _credential(value: str) -> str:
     return rest.strip()  # Bearer, token, or a provider's own scheme
 
 
-def _with_token(headers: list[tuple[bytes, bytes]], prov: Provider) -> list[tuple[bytes, bytes]]:
-    """The agent's headers with its token moved to where ``/proxy`` reads it (and every
-    header that carried it removed, so that only the injected credential goes upstream)."""
+def _split_token(headers: list[tuple[bytes, bytes]], prov: Provider
+                 ) -> tuple[list[tuple[bytes, bytes]], str]:
+    """The agent's headers without any that carries its token (only the injected
+    credential goes upstream), and the token, in whatever form the client sent it."""
     own = prov.auth_header.lower().encode()
     out = []
     token = ""
@@ -163,9 +164,7 @@ def _with_token(headers: list[tuple[bytes, bytes]], prov: Provider) -> list[tupl
                 token = _credential(value.decode("latin-1"))
         else:
             out.append((name, value))
-    if token:
-        out.append((b"authorization", b"Bearer " + token.encode("latin-1")))
-    return out
+    return out, token
 
 
 class _Pipe(asyncio.Protocol):
@@ -329,12 +328,10 @@ class ForwardProxy:
         """The ``/proxy`` app for one provider's calls, as the agent's client sent them."""
         call = self.app.call
 
-        async def app(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
-                return
-            scope["headers"] = _with_token(scope["headers"], prov)
+        def app(scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+            scope["headers"], scope["airlock.token"] = _split_token(scope["headers"], prov)
             raw = scope.get("raw_path") or scope["path"].encode()
-            await call(scope, receive, send, prov, raw.decode("latin-1"))
+            return call(scope, receive, send, prov, raw.decode("latin-1"))
 
         return app
 

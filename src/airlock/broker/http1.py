@@ -263,6 +263,8 @@ class Server(asyncio.Protocol):
             self.wakeup.set_result(None)
 
     async def _serve(self) -> None:
+        """The connection's task: each request's app call in turn (inlined here: every
+        frame between the task and the app is resumed again whenever the app waits)."""
         while True:
             cycle = self.cycle
             if cycle is None:
@@ -272,32 +274,31 @@ class Server(asyncio.Protocol):
                 await self.wakeup
                 self.wakeup = None
                 continue
-            await self._run(cycle)
+
+            async def receive(cycle: _Cycle = cycle) -> dict[str, Any]:
+                return await self._receive(cycle)
+
+            def send(message: dict[str, Any], cycle: _Cycle = cycle) -> Awaitable[None]:
+                return self._send(cycle, message)
+
+            try:
+                await self.app(cycle.scope, receive, send)
+            except Exception:
+                log.exception("the proxy failed on %s %s", cycle.scope["method"],
+                              cycle.scope["path"])
+                if not cycle.started and not cycle.gone:
+                    body = b'{"errors": [{"message": "Airlock failed on this call"}]}'
+                    await self._send(cycle, {
+                        "type": "http.response.start", "status": 500,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", b"%d" % len(body))]})
+                    await self._send(cycle, {"type": "http.response.body", "body": body})
+            finally:
+                if not cycle.done and self.transport is not None:
+                    self.transport.close()  # an answer cut short: the framing is lost
             if self.cycle is cycle:  # not answered to its end: the connection is closed
                 self.cycle = None
                 return
-
-    async def _run(self, cycle: _Cycle) -> None:
-        async def receive() -> dict[str, Any]:
-            return await self._receive(cycle)
-
-        async def send(message: dict[str, Any]) -> None:
-            await self._send(cycle, message)
-
-        try:
-            await self.app(cycle.scope, receive, send)
-        except Exception:
-            log.exception("the proxy failed on %s %s", cycle.scope["method"],
-                          cycle.scope["path"])
-            if not cycle.started and not cycle.gone:
-                body = b'{"errors": [{"message": "Airlock failed on this call"}]}'
-                await self._send(cycle, {"type": "http.response.start", "status": 500,
-                                         "headers": [(b"content-type", b"application/json"),
-                                                     (b"content-length", b"%d" % len(body))]})
-                await self._send(cycle, {"type": "http.response.body", "body": body})
-        finally:
-            if not cycle.done and self.transport is not None:
-                self.transport.close()  # an answer cut short: the framing is lost
 
     async def _receive(self, cycle: _Cycle) -> dict[str, Any]:
         if cycle.continue_ and cycle.more and not cycle.body and self.transport is not None:
@@ -628,8 +629,10 @@ class _Conn(asyncio.Protocol):
         else:
             self.timer = loop.call_at(self.heard + READ_TIMEOUT, self._check)
 
-    async def request(self, head: bytes, body: bytes | AsyncIterator[bytes] | None,
-                      head_only: bool) -> Response:
+    def begin(self, head: bytes, body: bytes | None, head_only: bool
+              ) -> tuple[Response, asyncio.Future[None]]:
+        """Write a request (and its whole body); the response, and a future done when its
+        head has come (or with the error)."""
         assert self.transport is not None
         resp = self.resp = Response(self)
         self.head_only = head_only
@@ -639,19 +642,19 @@ class _Conn(asyncio.Protocol):
         self.heard = loop.time()
         if self.timer is None:
             self.timer = loop.call_at(self.heard + READ_TIMEOUT, self._check)
-        self.headers_done = loop.create_future()
-        if body is None or isinstance(body, bytes):
-            self.transport.write(head + body if body else head)
-        else:
-            self.transport.write(head)
-            async for chunk in body:
-                if chunk:
-                    self.transport.write(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
-                if self.lost:
-                    break
-            self.transport.write(b"0\r\n\r\n")
-        await self.headers_done
-        return resp
+        done = self.headers_done = loop.create_future()
+        self.transport.write(head + body if body else head)
+        return resp, done
+
+    async def stream(self, body: AsyncIterator[bytes]) -> None:
+        """The body of the request :meth:`begin` started, chunked as it comes."""
+        assert self.transport is not None
+        async for chunk in body:
+            if chunk:
+                self.transport.write(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+            if self.lost:
+                return
+        self.transport.write(b"0\r\n\r\n")
 
     def idle(self) -> None:
         self.resp = None
@@ -810,7 +813,13 @@ class Pool:
         while True:
             conn, reused = await origin.take()
             try:
-                return await conn.request(head, body, method == "HEAD")
+                if body is None or isinstance(body, bytes):
+                    resp, done = conn.begin(head, body, method == "HEAD")
+                else:
+                    resp, done = conn.begin(head, None, method == "HEAD")
+                    await conn.stream(body)
+                await done
+                return resp
             except Broken:
                 conn.close()
                 # a kept-alive connection the provider had closed meanwhile: a read is

@@ -29,7 +29,6 @@ from airlock.broker.upstream import (
     Redactor,
     Upstream,
     UpstreamError,
-    incoming_headers,
     outgoing_headers,
 )
 from airlock.security_headers import with_security
@@ -117,28 +116,30 @@ class ProxyApp:
             return
         await self.call(scope, receive, send, prov, "/" + rest)
 
-    async def call(self, scope: Scope, receive: Receive, send: Send, prov: Provider,
-                   raw_upath: str) -> None:
+    def call(self, scope: Scope, receive: Receive, send: Send, prov: Provider,
+             raw_upath: str) -> Awaitable[None]:
         """One call to ``prov`` at ``raw_upath`` (as the agent wrote it, query apart): the
-        forward proxy enters here with the path of the URL it intercepted."""
+        forward proxy enters here with the path of the URL it intercepted. (Not a
+        coroutine itself: every coroutine frame above the call's own is resumed again
+        each time it waits.)"""
         method = scope["method"]
         if method not in METHODS:
-            await send_json(send, 405, refusal(f"method {method} is not proxied"))
-            return
+            return send_json(send, 405, refusal(f"method {method} is not proxied"))
         if _ambiguous(raw_upath):
             # the provider could read these as another path than the one decided on
-            await send_json(send, 400, refusal(
+            return send_json(send, 400, refusal(
                 "dot segments and encoded slashes are not proxied (the provider could read "
                 "the path differently from Airlock); refused"))
-            return
-        await self._call(scope, receive, send, prov, method, raw_upath)
+        return self._call(scope, receive, send, prov, method, raw_upath)
 
     async def _call(self, scope: Scope, receive: Receive, send: Send, prov: Provider,
                     method: str, raw_upath: str) -> None:
         upath = unquote(raw_upath)
         started = time.monotonic()
         broker = self.broker
-        token = _bearer(scope)
+        token = scope.get("airlock.token")  # the forward proxy found it already
+        if token is None:
+            token = _bearer(scope)
         principal = tokens.cached(self.ctx.store, token) if token else None  # memory only
         if principal is None and token:
             principal = await self._thread(tokens.lookup_cached, self.ctx.store, token)
@@ -200,7 +201,7 @@ class ProxyApp:
                 f"the provider did not answer ({type(exc).__name__})"))
             return
         redact = Redactor(credential)
-        raw = redact.headers(incoming_headers(resp))
+        raw = redact.answer_headers(resp)
         if out.snapshots:
             raw.append((b"x-airlock-snapshot",
                         ",".join(m["sha256"][:16] for m in out.snapshots).encode()))
@@ -276,8 +277,6 @@ async def relay(resp: Any, headers: list[tuple[bytes, bytes]], receive: Receive,
     out to be long."""
     sent = 0
     complete = False
-    gone = asyncio.Event()
-    watcher: asyncio.Task[None] | None = None
     length = resp.content_length
     if length is not None and length <= SMALL:
         try:
@@ -296,6 +295,8 @@ async def relay(resp: Any, headers: list[tuple[bytes, bytes]], receive: Receive,
             resp.release()
             done(resp.status, len(data), True)
         return
+    gone = asyncio.Event()
+    watcher: asyncio.Task[None] | None = None
 
     async def watch() -> None:
         while (await receive())["type"] != "http.disconnect":

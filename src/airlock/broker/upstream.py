@@ -15,7 +15,7 @@ llhttp (docs/performance.md, "Proxy" and "Forward proxy").
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 from airlock.broker.http1 import Pool, Response
@@ -39,9 +39,9 @@ class Upstream:
         self.limit = limit
         self._pool: Pool | None = None
 
-    async def send(self, method: str, url: str, headers: list[tuple[bytes, bytes]],
-                   body: bytes | AsyncIterator[bytes] | None,
-                   ca_bundle: str = "") -> Response:
+    def send(self, method: str, url: str, headers: list[tuple[bytes, bytes]],
+             body: bytes | AsyncIterator[bytes] | None,
+             ca_bundle: str = "") -> Awaitable[Response]:
         """Send one request to ``url`` exactly as written (already percent-encoded: no
         re-quoting, no normalisation); the caller reads the body and must ``release()`` or
         ``close()`` the response. An https upstream's certificate is verified against the
@@ -51,7 +51,7 @@ class Upstream:
         answering."""
         if self._pool is None:
             self._pool = Pool(self.limit)
-        return await self._pool.send(method, url, headers, body, ca_bundle)
+        return self._pool.send(method, url, headers, body, ca_bundle)  # one frame less
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -105,3 +105,12 @@ class Redactor:
 
     def headers(self, raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         return [(k, self.whole(v)) for k, v in raw]
+
+    def answer_headers(self, resp: Any) -> list[tuple[bytes, bytes]]:
+        """The provider's response headers for the agent: hop-by-hop ones dropped, the
+        credential masked (one pass; the proxy does this on every call)."""
+        secret, mask = self.secret, self.mask
+        if not secret:
+            return incoming_headers(resp)
+        return [(k, v.replace(secret, mask) if secret in v else v)
+                for k, v in resp.raw_headers if k.lower() not in HOP_BYTES]
