@@ -249,23 +249,29 @@ def test_identical_reads_in_one_batch_are_one_counted_entry(env: Env) -> None:
         rec.close()
 
 
-def test_outcomes_are_counted_per_group_and_lingering_ones_still_land(env: Env) -> None:
+def test_outcomes_are_counted_per_key_and_name_their_committed_decision(env: Env) -> None:
     rec = Recorder(env.store, env.ledger)
     batch = Batcher(rec)
+    read: Entry = ("decided", "airlock", None, {"decision": "allow", "risk": "read"})
 
     async def main() -> None:
-        for ms, size in ((1.0, 10), (3.0, 20), (2.0, 30)):
-            batch.append("forwarded", "airlock", None,
-                         {"status": 200, "bytes": size, "ms": ms}, group=("GET /x", 200))
-        batch.append("forwarded", "airlock", None, {"status": 404, "bytes": 1, "ms": 1.0},
-                     group=("GET /x", 404))
+        decision = batch.submit([read], group=("tok", "GET /x"), urgent=False)
+        assert batch.submit([read], group=("tok", "GET /x"), urgent=False) is decision
+        for status, ms, size in ((200, 1.0, 10), (200, 3.0, 20), (200, 2.0, 30), (404, 1.0, 1)):
+            key = (decision, status)
+            if not batch.count(key, size, ms):
+                batch.outcome(key, decision, ("forwarded", "airlock", None,
+                                              {"status": status, "bytes": size, "ms": ms}))
         await asyncio.sleep(LINGER * 10)  # nobody waits: committed all the same
 
     try:
         asyncio.run(main())
+        seq = [e["seq"] for e in entries(env.store) if e["kind"] == "decided"]
         got = _payloads(env, "forwarded")
-        assert got == [{"status": 200, "bytes": 60, "ms": 3.0, "calls": 3},
-                       {"status": 404, "bytes": 1, "ms": 1.0}]
+        assert got == [{"status": 200, "bytes": 60, "ms": 3.0, "calls": 3,
+                        "decision_seq": seq[0]},
+                       {"status": 404, "bytes": 1, "ms": 1.0, "decision_seq": seq[0]}]
+        assert _payloads(env, "decided")[0]["calls"] == 2
     finally:
         rec.close()
 

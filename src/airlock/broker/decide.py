@@ -306,36 +306,27 @@ class Broker:
                read: asyncio.Future[int] | None = None) -> None:
         """The ``forwarded`` entry, queued for the group-committing writer (non-blocking,
         on the event loop; see ``recorder.py`` for why this one entry may be written a few
-        ms late). ``read``: the future of a read's ``decided`` entry — its outcome is
-        queued once that is committed, counted together with the outcomes of identical
-        reads allowed by the same entry (``calls``, ``bytes`` summed, ``ms`` the most)."""
+        ms late). ``read``: the future of a read's ``decided`` entry — the outcome is
+        counted with those of identical reads allowed by the same entry (``calls``,
+        ``bytes`` summed, ``ms`` the most) and queued once that entry is committed."""
+        ms = round((time.monotonic() - started) * 1000, 2)
+        key = None
+        if read is not None:
+            key = (read, method, path, status, complete)
+            if self.batch.count(key, size, ms):
+                return
         payload: dict[str, Any] = {
             "provider": prov.name, "method": method, "path": path,
             "agent": principal.agent.agent, "token_id": principal.token_id,
-            "status": status, "bytes": size,
-            "ms": round((time.monotonic() - started) * 1000, 2)}
+            "status": status, "bytes": size, "ms": ms}
         if not complete:
             payload["incomplete"] = True  # the agent went away or the upstream broke off
         if read is None:
             if decision_seq is not None:
                 payload["decision_seq"] = decision_seq  # the entry that let it through
             self.batch.append("forwarded", "airlock", rid, payload)
-            return
-
-        def queue(done: asyncio.Future[int]) -> None:
-            seq = None if done.cancelled() or done.exception() is not None else done.result()
-            if seq is None:
-                payload["decision_unrecorded"] = True
-            else:
-                payload["decision_seq"] = seq
-            self.batch.append("forwarded", "airlock", rid, payload,
-                              group=("forwarded", principal.token_id, method, path, seq,
-                                     status, complete))
-
-        if read.done():
-            queue(read)
         else:
-            read.add_done_callback(queue)
+            self.batch.outcome(key, read, ("forwarded", "airlock", rid, payload))
 
     def refuse(self, prov: str, method: str, path: str, reason: str) -> None:
         try:

@@ -201,17 +201,19 @@ class Batcher:
     CPU per call halved without them: docs/performance.md, "Forward proxy").
 
     Identical reads in one batch — the same token sending the same call — become one
-    ``decided`` entry counting them (``calls``), and their outcomes one ``forwarded``
-    entry per status (``calls``, ``bytes`` summed, ``ms`` the longest); each caller's
-    future gets the sequence number of the entry that counts it. :attr:`failing` holds
-    the error of the last batch that could not be committed, until one is. Runs on the
-    event loop only."""
+    ``decided`` entry counting them (``calls``; they share its future), and their
+    outcomes one ``forwarded`` entry per status (:meth:`outcome`, :meth:`count`), queued
+    once the decision is committed so that it can name it. :attr:`failing` holds the
+    error of the last batch that could not be committed, until one is. Runs on the event
+    loop only."""
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
         self._entries: list[Entry] = []
         self._waiters: list[tuple[int, asyncio.Future[int]]] = []  # (entry index, future)
-        self._groups: dict[Hashable, int] = {}  # grouped read → its entry's index
+        self._groups: dict[Hashable, tuple[int, asyncio.Future[int]]] = {}  # grouped reads
+        # outcomes counted per key, each waiting for the decision it names to be committed
+        self._outcomes: dict[Hashable, tuple[asyncio.Future[int], Entry]] = {}
         self._busy = False  # a batch is with the writer
         self._soon: asyncio.Handle | None = None  # the flush at the end of this turn
         self._later: asyncio.TimerHandle | None = None  # the flush of lingering entries
@@ -222,42 +224,69 @@ class Batcher:
                urgent: bool = True) -> asyncio.Future[int]:
         """Queue ``entries`` for the next batch; the future gets the last one's sequence
         number once committed (or the error). ``group``: a key under which an identical
-        single entry (a read's ``decided``) is counted instead of queued again.
-        ``urgent``: committed at the end of this turn of the loop (someone waits for
-        it), else within :data:`LINGER` like :meth:`append`."""
+        single entry (a read's ``decided``) is counted instead of queued again (and its
+        future shared). ``urgent``: committed at the end of this turn of the loop
+        (someone waits for it), else within :data:`LINGER` like :meth:`append`."""
+        if group is not None:
+            hit = self._groups.get(group)
+            if hit is not None:
+                payload = self._entries[hit[0]][3]
+                payload["calls"] = payload.get("calls", 1) + 1
+                self._kick(now=urgent)
+                return hit[1]
+            kind, actor, rid, payload = entries[-1]
+            entries = [*entries[:-1], (kind, actor, rid, dict(payload))]
         fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        at = self._groups.get(group) if group is not None else None
-        if at is not None:
-            payload = self._entries[at][3]
-            payload["calls"] = payload.get("calls", 1) + 1
-        else:
-            if group is not None:
-                kind, actor, rid, payload = entries[-1]
-                entries = [*entries[:-1], (kind, actor, rid, dict(payload))]
-            self._entries.extend(entries)
-            at = len(self._entries) - 1
-            if group is not None:
-                self._groups[group] = at
+        self._entries.extend(entries)
+        at = len(self._entries) - 1
+        if group is not None:
+            self._groups[group] = (at, fut)
         self._waiters.append((at, fut))
         self._kick(now=urgent)
         return fut
 
     def append(self, kind: str, actor: str, request_id: str | None,
-               payload: dict[str, Any], group: Hashable | None = None) -> None:
+               payload: dict[str, Any]) -> None:
         """Queue one entry nobody waits for: committed with the next batch, and within
-        :data:`LINGER` at the latest. ``group``: a key under which an outcome already
-        queued counts this one too (``calls`` + 1, ``bytes`` added, ``ms`` the most)."""
-        at = self._groups.get(group) if group is not None else None
-        if at is not None:
-            old = self._entries[at][3]
-            old["calls"] = old.get("calls", 1) + 1
-            old["bytes"] = old.get("bytes", 0) + payload.get("bytes", 0)
-            old["ms"] = max(old.get("ms", 0), payload.get("ms", 0))
-        else:
-            if group is not None:
-                self._groups[group] = len(self._entries)
-            self._entries.append((kind, actor, request_id, payload))
+        :data:`LINGER` at the latest."""
+        self._entries.append((kind, actor, request_id, payload))
         self._kick(now=False)
+
+    def count(self, key: Hashable, size: int, ms: float) -> bool:
+        """One more outcome under ``key``, if one is queued (``calls`` + 1, ``bytes``
+        added, ``ms`` the most); False if none is."""
+        hit = self._outcomes.get(key)
+        if hit is None:
+            return False
+        payload = hit[1][3]
+        payload["calls"] = payload.get("calls", 1) + 1
+        payload["bytes"] = payload.get("bytes", 0) + size
+        payload["ms"] = max(payload.get("ms", 0), ms)
+        return True
+
+    def outcome(self, key: Hashable, decision: asyncio.Future[int], entry: Entry) -> None:
+        """Queue ``entry`` (an outcome others may be counted in, :meth:`count`), to go in
+        the first batch after ``decision`` is committed, naming it (``decision_seq``;
+        ``decision_unrecorded`` when it could not be)."""
+        self._outcomes[key] = (decision, entry)
+        self._kick(now=False)
+
+    def _ready_outcomes(self, everything: bool = False) -> None:
+        """Move the outcomes whose decision is settled (all of them: ``everything``) to
+        the entries."""
+        keep: dict[Hashable, tuple[asyncio.Future[int], Entry]] = {}
+        for key, (decision, entry) in self._outcomes.items():
+            if not decision.done():
+                if not everything:
+                    keep[key] = (decision, entry)
+                    continue
+                entry[3]["decision_pending"] = True  # shutting down with it in flight
+            elif decision.cancelled() or decision.exception() is not None:
+                entry[3]["decision_unrecorded"] = True
+            else:
+                entry[3]["decision_seq"] = decision.result()
+            self._entries.append(entry)
+        self._outcomes = keep
 
     def _kick(self, now: bool) -> None:
         if now:
@@ -276,7 +305,13 @@ class Batcher:
         if self._later is not None:
             self._later.cancel()
             self._later = None
-        if self._busy or not self._entries:
+        if self._busy:
+            return
+        if self._outcomes:
+            self._ready_outcomes()
+        if not self._entries:
+            if self._outcomes:
+                self._kick(now=False)  # their decisions are still on the way
             return
         entries, waiters = self._entries, self._waiters
         self._entries, self._waiters, self._groups = [], [], {}
@@ -308,7 +343,7 @@ class Batcher:
                 fut.set_result(first + at)
         if self._urgent:
             self._flush()
-        elif self._entries:
+        elif self._entries or self._outcomes:
             self._kick(now=False)
 
     def drain(self) -> None:
@@ -318,6 +353,7 @@ class Batcher:
             if handle is not None:
                 handle.cancel()
         self._soon = self._later = None
+        self._ready_outcomes(everything=True)
         if self._entries:
             entries, self._entries, self._groups = self._entries, [], {}
             waiters, self._waiters = self._waiters, []
