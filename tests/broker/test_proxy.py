@@ -124,7 +124,10 @@ def test_hold_then_approved_once(rig: Rig) -> None:
     assert r2.json()["data"]["serviceDelete"] is True
     r3 = rig.gql(tok, q)
     assert r3.status_code == 428  # once only: decided afresh, held again
-    kinds = [e["kind"] for e in _ledger(rig)]
+    deadline = time.monotonic() + 5  # a `forwarded` entry is written a few ms late
+    while "forwarded" not in (kinds := [e["kind"] for e in _ledger(rig)]) and \
+            time.monotonic() < deadline:
+        time.sleep(0.05)
     assert "execution-claimed" in kinds and "forwarded" in kinds
 
 

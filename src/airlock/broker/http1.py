@@ -112,6 +112,7 @@ class Server(asyncio.Protocol):
         self.parsing: _Cycle | None = None  # the request whose bytes are being parsed
         self.url = b""
         self.headers: list[tuple[bytes, bytes]] = []
+        self.expect = False  # the request being parsed asked for 100 Continue
         self.idle: asyncio.TimerHandle | None = None
         self.last = 0.0  # loop time the connection last went idle
         self.drained: asyncio.Future[None] | None = None  # set while writing is paused
@@ -205,12 +206,16 @@ class Server(asyncio.Protocol):
     def on_message_begin(self) -> None:
         self.url = b""
         self.headers = []
+        self.expect = False
 
     def on_url(self, url: bytes) -> None:
         self.url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name.lower(), value))
+        name = name.lower()
+        if name == b"expect" and value.lower() == b"100-continue":
+            self.expect = True
+        self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         parsed = httptools.parse_url(self.url)
@@ -223,8 +228,8 @@ class Server(asyncio.Protocol):
             "query_string": parsed.query or b"", "root_path": "",
             "headers": self.headers, "server": self.server, "client": self.client,
         }
-        expect = any(k == b"expect" and v.lower() == b"100-continue" for k, v in self.headers)
-        cycle = _Cycle(scope, self.parser.should_keep_alive() and not self.closing, expect)
+        cycle = _Cycle(scope, self.parser.should_keep_alive() and not self.closing,
+                       self.expect)
         self.parsing = cycle
         if self.cycle is None:
             self._start(cycle)

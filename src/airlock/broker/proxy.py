@@ -177,8 +177,12 @@ class ProxyApp:
         elif method not in ("GET", "HEAD", "OPTIONS"):
             stream_body = True  # REST: method + path decide; the body streams through
         query = scope.get("query_string", b"").decode("latin-1")
-        out, credential, pending = await self._prepare(principal, prov, method, upath, query,
-                                                       body)
+        now = self._prepare_now(principal, prov, method, upath, query, body)
+        if now is None or now[3]:
+            out, credential, pending = await self._prepare(now, principal, prov, method,
+                                                           upath, query, body)
+        else:
+            out, credential, pending, _ = now
         if out.decision != "allow" or credential is None:
             await send_json(send, out.status, out.body)
             return
@@ -207,43 +211,48 @@ class ProxyApp:
                         ",".join(m["sha256"][:16] for m in out.snapshots).encode()))
         await relay(resp, with_security(raw), receive, send, done, redact)
 
-    async def _prepare(self, principal: tokens.TokenPrincipal, prov: Provider, method: str,
+    def _prepare_now(self, principal: tokens.TokenPrincipal, prov: Provider, method: str,
+                     upath: str, query: str, body: bytes | None
+                     ) -> tuple[Outcome, str | None, asyncio.Future[int] | None, bool] | None:
+        """The decision and the credential if allowed, decided right here on the event
+        loop when that needs nothing that blocks (a small body, everything it needs in
+        memory; else None: :meth:`_prepare` decides it in a worker thread). Its ledger
+        entries are queued with the loop's :class:`Batcher`; the last item says whether
+        they must be awaited (:meth:`_prepare`) before the call goes on: a write's or a
+        refusal's, and any call's while the ledger is failing. A read's is committed as
+        it travels (the returned future)."""
+        if body is not None and len(body) > MAX_ON_LOOP:
+            return None
+        broker = self.broker
+        try:
+            out, credential = broker.prepare_nowait(principal, prov, method, upath, query,
+                                                    body)
+        except Blocking:
+            return None
+        if not out.entries:
+            return out, credential, None, False
+        # identical reads of one token committed together are one entry
+        group = None if out.ahead else ("decided", principal.token_id,
+                                        out.entries[-1][3]["action"]["command"])
+        wait = out.ahead or broker.batch.failing is not None
+        return out, credential, broker.batch.submit(out.entries, group, urgent=wait), wait
+
+    async def _prepare(self, now: tuple[Outcome, str | None, asyncio.Future[int] | None,
+                                        bool] | None,
+                       principal: tokens.TokenPrincipal, prov: Provider, method: str,
                        upath: str, query: str, body: bytes | None
                        ) -> tuple[Outcome, str | None, asyncio.Future[int] | None]:
-        """The decision and the credential if allowed. Usually decided right here on the
-        event loop (a small body, everything it needs in memory); anything that could
-        block goes to a worker thread. Its ledger entries are committed by the recorder's
-        group commit (through the loop's :class:`Batcher`): awaited here when they must be
-        on the record before the call goes out; a read's is committed as it travels (the
-        returned future; a read is awaited too while the ledger is failing, and refused
-        if it still cannot record)."""
-        broker = self.broker
-        if body is None or len(body) <= MAX_ON_LOOP:
-            try:
-                out, credential = broker.prepare_nowait(principal, prov, method, upath, query,
-                                                        body)
-            except Blocking:
-                pass
-            else:
-                if not out.entries:
-                    return out, credential, None
-                # identical reads of one token committed together are one entry
-                group = None if out.ahead else ("decided", principal.token_id,
-                                                out.entries[-1][3]["action"]["command"])
-                failing = broker.batch.failing is not None
-                pending = broker.batch.submit(out.entries, group,
-                                              urgent=out.ahead or failing)
-                if out.ahead or failing:
-                    # a write or a refusal — or any call while the ledger is failing: on
-                    # the record before anything
-                    if await self._settle(out, pending):
-                        return out, credential, None
-                    return broker.unrecorded(out, RecordError(
-                        "the ledger could not record this call; refused")), None, None
-                return out, credential, pending  # a read: recorded as it travels
-        out, credential = await self._thread(broker.prepare, principal, prov, method, upath,
-                                             query, body)
-        return out, credential, None
+        """What :meth:`_prepare_now` left to do: decide in a worker thread (``now`` is
+        None), or wait until its entries are committed — refused if they cannot be."""
+        if now is None:
+            out, credential = await self._thread(self.broker.prepare, principal, prov,
+                                                 method, upath, query, body)
+            return out, credential, None
+        out, credential, pending, _ = now
+        if pending is None or await self._settle(out, pending):
+            return out, credential, None
+        return self.broker.unrecorded(out, RecordError(
+            "the ledger could not record this call; refused")), None, None
 
     async def _settle(self, out: Outcome, pending: asyncio.Future[int]) -> bool:
         """Wait for ``out``'s entries to be committed; False if they could not be."""

@@ -16,7 +16,7 @@ llhttp (docs/performance.md, "Proxy" and "Forward proxy").
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable
-from typing import Any
+from typing import Any, ClassVar
 
 from airlock.broker.http1 import Pool, Response
 
@@ -80,9 +80,15 @@ class Redactor:
     across chunk boundaries by holding back the last ``len(secret) - 1`` bytes of a chunk
     until the next one. Does not see through compression or other encodings."""
 
+    _known: ClassVar[dict[str, tuple[bytes, bytes]]] = {}  # credential → bytes, mask
+
     def __init__(self, secret: str) -> None:
-        self.secret = secret.encode()
-        self.mask = b"*" * len(self.secret)
+        known = self._known.get(secret)
+        if known is None:
+            if len(self._known) >= 64:
+                self._known.clear()
+            known = self._known[secret] = (secret.encode(), b"*" * len(secret.encode()))
+        self.secret, self.mask = known
         self.keep = max(0, len(self.secret) - 1)
         self.carry = b""
 
