@@ -39,6 +39,7 @@ App = Callable[[dict[str, Any], Callable[[], Awaitable[dict[str, Any]]],
                 Callable[[dict[str, Any]], Awaitable[None]]], Awaitable[None]]
 _REASONS = {s.value: s.phrase.encode() for s in HTTPStatus}
 _NO_BODY = frozenset({204, 304})
+_ASGI = {"version": "3.0", "spec_version": "2.3"}
 
 
 class Broken(ConnectionError):
@@ -119,6 +120,7 @@ class Server(asyncio.Protocol):
         self.closing = False
         self.worker: asyncio.Task[None] | None = None  # runs the app for each request
         self.wakeup: asyncio.Future[None] | None = None  # the worker waits for a request
+        self.sent: asyncio.Future[None] | None = None  # done: what send() returns
         self.server: tuple[str, int] | None = None
         self.client: tuple[str, int] | None = None
 
@@ -127,6 +129,8 @@ class Server(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
         self.loop = asyncio.get_running_loop()
+        self.sent = self.loop.create_future()
+        self.sent.set_result(None)
         peer = transport.get_extra_info("peername")
         sock = transport.get_extra_info("sockname")
         self.client = (str(peer[0]), int(peer[1])) if isinstance(peer, tuple) else None
@@ -221,7 +225,7 @@ class Server(asyncio.Protocol):
         parsed = httptools.parse_url(self.url)
         raw = parsed.path or b"/"
         scope = {
-            "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "type": "http", "asgi": _ASGI,
             "http_version": self.parser.get_http_version(), "scheme": self.scheme,
             "method": self.parser.get_method().decode("ascii"),
             "path": unquote(raw.decode("latin-1")), "raw_path": raw,
@@ -284,7 +288,11 @@ class Server(asyncio.Protocol):
                 return await self._receive(cycle)
 
             def send(message: dict[str, Any], cycle: _Cycle = cycle) -> Awaitable[None]:
-                return self._send(cycle, message)
+                # done at once unless the agent's socket is full: no coroutine a message
+                if self._emit(cycle, message) and self.drained is not None:
+                    return self.drained
+                assert self.sent is not None
+                return self.sent
 
             try:
                 await self.app(cycle.scope, receive, send)
@@ -293,11 +301,11 @@ class Server(asyncio.Protocol):
                               cycle.scope["path"])
                 if not cycle.started and not cycle.gone:
                     body = b'{"errors": [{"message": "Airlock failed on this call"}]}'
-                    await self._send(cycle, {
+                    self._emit(cycle, {
                         "type": "http.response.start", "status": 500,
                         "headers": [(b"content-type", b"application/json"),
                                     (b"content-length", b"%d" % len(body))]})
-                    await self._send(cycle, {"type": "http.response.body", "body": body})
+                    self._emit(cycle, {"type": "http.response.body", "body": body})
             finally:
                 if not cycle.done and self.transport is not None:
                     self.transport.close()  # an answer cut short: the framing is lost
@@ -335,10 +343,12 @@ class Server(asyncio.Protocol):
             return {"type": "http.disconnect"}
         return {"type": "http.request", "body": b"", "more_body": True}
 
-    async def _send(self, cycle: _Cycle, message: dict[str, Any]) -> None:
+    def _emit(self, cycle: _Cycle, message: dict[str, Any]) -> bool:
+        """One ASGI message of the response written (its head with its first body
+        bytes); True when the app must wait for the agent's socket to drain."""
         transport = self.transport
         if cycle.gone or transport is None or cycle.done:
-            return
+            return False
         if message["type"] == "http.response.start":
             if cycle.started:
                 raise RuntimeError("the response was already started")
@@ -361,7 +371,7 @@ class Server(asyncio.Protocol):
                 head.append(b"connection: close\r\n")
             head.append(b"\r\n")
             cycle.head = b"".join(head)
-            return
+            return False
         if message["type"] != "http.response.body" or not cycle.started:
             raise RuntimeError(f"unexpected ASGI message {message['type']!r}")
         body = message.get("body", b"")
@@ -384,14 +394,14 @@ class Server(asyncio.Protocol):
                     cycle.done = True
                     self.cycle = None
                     transport.close()
-                    return
+                    return False
             out += body
         if out:
             transport.write(out)
         if not more:
             self._finish(cycle)
-        elif self.drained is not None and not self.drained.done():
-            await self.drained
+            return False
+        return self.drained is not None and not self.drained.done()
 
     def _finish(self, cycle: _Cycle) -> None:
         cycle.done = True
@@ -715,6 +725,20 @@ class _Origin:
                 return
         self.used -= 1
 
+    def take_now(self) -> _Conn | None:
+        """An idle kept-alive connection, when one is free and a slot too (no waiting)."""
+        if self.used >= self.limit or self.queue:
+            return None
+        now = self.loop.time()
+        while self.free:
+            conn = self.free.pop()
+            if not conn.lost and now - conn.since < IDLE:
+                self.used += 1
+                self.busy.add(conn)
+                return conn
+            conn.close()
+        return None
+
     async def take(self) -> tuple[_Conn, bool]:
         """A connection (and whether it was used before), a fresh one if none is idle."""
         await self._slot()
@@ -816,7 +840,8 @@ class Pool:
         lines.append(b"\r\n")
         head = b"".join(lines)
         while True:
-            conn, reused = await origin.take()
+            idle = origin.take_now()
+            conn, reused = (idle, True) if idle is not None else await origin.take()
             try:
                 if body is None or isinstance(body, bytes):
                     resp, done = conn.begin(head, body, method == "HEAD")
