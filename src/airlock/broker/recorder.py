@@ -3,28 +3,29 @@ fsync) for everything queued by the time it commits.
 
 Every entry is queued with the time it is due; the writer commits the whole queue as soon
 as the most pressing entry is due, so entries that could wait ride along with the ones
-that cannot. Three ways in:
+that cannot. The ways in:
 
-- :meth:`Recorder.commit` (a worker thread waits) and :meth:`Recorder.submit` (the event
-  loop awaits the future): write-ahead, committed at once. The
-  proxy records every decision that lets a non-read call through, and every refusal,
-  this way *before* forwarding or answering. If the entries cannot be committed the call
-  is refused: nothing is forwarded off the record.
-- :meth:`Recorder.submit` with ``paced=True`` (:data:`SOON`): the decision on a read,
-  committed at once if the writer is idle, else at most :data:`SOON` after the previous
-  commit (under load, one commit per :data:`SOON` takes everything queued). The proxy
-  forwards the read meanwhile and does not pass the response on until the decision is
-  committed (:meth:`hurry` when the response is there first) — no agent sees an answer
-  that is not on the record; what a crash in between can leave is a read the provider
-  served to nobody.
-- :meth:`Recorder.append` (:data:`LINGER`): the ``forwarded`` entry (status, size,
-  time), which can only exist once the provider has answered, i.e. when the agent already
-  has the response. A crash can lose those of the last :data:`LINGER`; their ``decided``
-  entries are on the record, so such a call shows as allowed with no recorded outcome. A
-  normal shutdown loses nothing.
+- :meth:`Recorder.commit` (a worker thread waits) and :meth:`Recorder.submit` (due now):
+  write-ahead. The proxy records every decision that lets a non-read call through, and
+  every refusal, this way *before* forwarding or answering. If the entries cannot be
+  committed the call is refused: nothing is forwarded off the record.
+- :meth:`Recorder.submit` with ``paced=True`` (:data:`SOON`): committed at once if the
+  writer is idle, else at most :data:`SOON` after the previous commit (the database
+  gateway's grouped reads).
+- :meth:`Recorder.append` (:data:`LINGER`): an entry nobody waits for (``forwarded``,
+  which exists once the provider has answered). A crash can lose those of the last
+  :data:`LINGER`. A normal shutdown loses nothing.
+- :class:`Batcher`, the event loop's side: everything a turn of the loop queues goes to
+  the writer as one submit. The proxy's reads go this way without waiting (their
+  ``decided`` entries counted per identical call, committed within :data:`LINGER`, as
+  the gateway's reads are); a crash can lose the record of those last reads, never a
+  write's decision. Once a batch fails, every call waits for its own entries
+  (:attr:`Batcher.failing`) and is refused while they cannot be committed.
 
 Why: one fsync'ed SQLite transaction per entry serialised every proxied call behind the
-previous one's commit, and was most of the proxy's CPU (docs/performance.md, "Proxy").
+previous one's commit, and was most of the proxy's CPU; then a thread wake-up per call,
+and a committed entry per read, were most of what was left (docs/performance.md, "Proxy"
+and "Forward proxy").
 """
 
 from __future__ import annotations
