@@ -546,3 +546,39 @@ def test_any_bytes_get_an_answer_or_a_close_and_the_server_goes_on(data: bytes) 
     out, after = run(main())
     assert out == b"" or out.startswith(b"HTTP/1.1 ")
     assert b"GET /ok  " in after
+
+
+def test_a_request_head_over_the_limit_is_refused_with_431() -> None:
+    async def main() -> tuple[bytes, bytes]:
+        server, port = await _server()
+        big = await _exchange(port, b"GET / HTTP/1.1\r\nHost: h\r\n" +
+                              b"X-Pad: " + b"a" * (http1.MAX_HEAD + 10) + b"\r\n\r\n")
+        long_url = await _exchange(port, b"GET /" + b"b" * (http1.MAX_HEAD + 10) +
+                                   b" HTTP/1.1\r\nHost: h\r\n\r\n")
+        server.close()
+        return big, long_url
+
+    big, long_url = run(main())
+    assert big.startswith(b"HTTP/1.1 431 ") and long_url.startswith(b"HTTP/1.1 431 ")
+
+
+def test_a_provider_answer_with_endless_headers_is_broken_off() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _head(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\n")
+        try:
+            for i in range(100_000):
+                writer.write(b"X-%d: %s\r\n" % (i, b"v" * 100))
+                await writer.drain()
+        except ConnectionError:
+            pass
+
+    async def main() -> None:
+        server, port = await _serve(handler)
+        pool = http1.Pool()
+        with pytest.raises(http1.Broken, match="headers over"):
+            await pool.send("GET", f"http://127.0.0.1:{port}/", [], None)
+        await pool.close()
+        server.close()
+
+    run(main())

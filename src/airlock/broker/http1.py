@@ -32,6 +32,8 @@ import httptools
 
 log = logging.getLogger("airlock.http1")
 HIGH = 256 << 10  # bytes buffered from a peer before its connection is paused
+MAX_HEAD = 64 << 10  # bytes of a request's target and headers (an agent's), at most
+MAX_ANSWER_HEAD = 256 << 10  # bytes of a response's headers (a provider's), at most
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0  # s of silence from a provider while an answer is awaited
 IDLE = 30.0  # s an idle kept-alive connection to a provider is kept
@@ -44,6 +46,10 @@ _ASGI = {"version": "3.0", "spec_version": "2.3"}
 
 class Broken(ConnectionError):
     """The peer broke off, or sent what is not HTTP/1.1."""
+
+
+class _TooLarge(Exception):
+    """Raised in a parser callback: the head is over its limit (llhttp stops there)."""
 
 
 def _status_line(status: int) -> bytes:
@@ -114,6 +120,7 @@ class Server(asyncio.Protocol):
         self.url = b""
         self.headers: list[tuple[bytes, bytes]] = []
         self.expect = False  # the request being parsed asked for 100 Continue
+        self.size = 0  # bytes of the head being parsed
         self.idle: asyncio.TimerHandle | None = None
         self.last = 0.0  # loop time the connection last went idle
         self.drained: asyncio.Future[None] | None = None  # set while writing is paused
@@ -167,6 +174,11 @@ class Server(asyncio.Protocol):
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             self._refuse(501, b"protocol upgrades are not proxied")
+        except httptools.HttpParserCallbackError as exc:
+            if isinstance(exc.__context__, _TooLarge) or isinstance(exc.__cause__, _TooLarge):
+                self._refuse(431, b"request head over %d bytes; refused" % MAX_HEAD)
+            else:
+                self._refuse(400, f"not HTTP/1.1: {exc}".encode())
         except httptools.HttpParserError as exc:
             self._refuse(400, f"not HTTP/1.1: {exc}".encode())
 
@@ -211,11 +223,18 @@ class Server(asyncio.Protocol):
         self.url = b""
         self.headers = []
         self.expect = False
+        self.size = 0
 
     def on_url(self, url: bytes) -> None:
         self.url += url
+        self.size += len(url)
+        if self.size > MAX_HEAD:
+            raise _TooLarge
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self.size += len(name) + len(value) + 4
+        if self.size > MAX_HEAD:
+            raise _TooLarge
         name = name.lower()
         if name == b"expect" and value.lower() == b"100-continue":
             self.expect = True
@@ -520,6 +539,7 @@ class _Conn(asyncio.Protocol):
         self.timer: asyncio.TimerHandle | None = None
         self.since = 0.0  # loop time it went idle
         self.headers_done: asyncio.Future[None] | None = None
+        self.size = 0  # bytes of the answer's headers so far
         self.keep = True  # the provider lets the connection be used again
         self.answered = False  # bytes of an answer came on this connection
 
@@ -545,7 +565,9 @@ class _Conn(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
-            self._fail(Broken(f"the provider's answer is not HTTP/1.1 ({exc})"))
+            why = f"headers over {MAX_ANSWER_HEAD} bytes" \
+                if isinstance(exc.__context__, _TooLarge) else str(exc)
+            self._fail(Broken(f"the provider's answer is not acceptable HTTP/1.1 ({why})"))
 
     def eof_received(self) -> bool | None:
         return None  # close: a half-closed provider is done
@@ -569,10 +591,14 @@ class _Conn(asyncio.Protocol):
     # -- llhttp's callbacks --
 
     def on_message_begin(self) -> None:
+        self.size = 0
         if self.resp is not None:
             self.resp.raw_headers = []
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self.size += len(name) + len(value) + 4
+        if self.size > MAX_ANSWER_HEAD:
+            raise _TooLarge
         if self.resp is not None:
             self.resp.raw_headers.append((name, value))
 
