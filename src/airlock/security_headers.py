@@ -5,15 +5,12 @@ from __future__ import annotations
 
 SECURITY_HEADERS = ((b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"no-referrer"), (b"cache-control", b"no-store"))
+SECURITY_NAMES = frozenset(k for k, _ in SECURITY_HEADERS)
 
 
 def with_security(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """``headers`` plus each security header it does not set itself."""
     present = {k.lower() for k, _ in headers}
-    if _NAMES.isdisjoint(present):
-        return headers + _ALL
+    if SECURITY_NAMES.isdisjoint(present):
+        return headers + list(SECURITY_HEADERS)
     return [*headers, *((k, v) for k, v in SECURITY_HEADERS if k not in present)]
-
-
-_NAMES = frozenset(k for k, _ in SECURITY_HEADERS)
-_ALL = list(SECURITY_HEADERS)

@@ -52,3 +52,17 @@ def test_any_chunking_gives_the_whole_body_masked(parts: list[bytes], cuts: list
     out += r.rest()
     assert out == body.replace(SECRET.encode(), b"*" * len(SECRET))
     assert len(out) == len(body) and SECRET.encode() not in out
+
+
+def test_answer_headers_drop_hop_mask_the_credential_and_add_what_security_lacks() -> None:
+    class Resp:
+        raw_headers = ((b"Content-Length", b"2"), (b"Connection", b"keep-alive"),
+                       (b"X-Echo", b"Bearer " + SECRET.encode()),
+                       (b"Cache-Control", b"max-age=60"))
+
+    got = Redactor(SECRET).answer_headers(Resp())
+    assert got[:3] == [(b"Content-Length", b"2"), (b"X-Echo", b"Bearer " + b"*" * len(SECRET)),
+                       (b"Cache-Control", b"max-age=60")]
+    # the provider's own cache-control stays; the other security headers are added
+    assert [k for k, _ in got[3:]] == [b"x-frame-options", b"x-content-type-options",
+                                       b"referrer-policy"]

@@ -209,7 +209,7 @@ class ProxyApp:
         if out.snapshots:
             raw.append((b"x-airlock-snapshot",
                         ",".join(m["sha256"][:16] for m in out.snapshots).encode()))
-        await relay(resp, with_security(raw), receive, send, done, redact)
+        await relay(resp, raw, receive, send, done, redact)
 
     def _prepare_now(self, principal: tokens.TokenPrincipal, prov: Provider, method: str,
                      upath: str, query: str, body: bytes | None

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Awaitable
 from typing import Any, ClassVar
 
 from airlock.broker.http1 import Pool, Response
+from airlock.security_headers import SECURITY_HEADERS, SECURITY_NAMES
 
 # Headers that describe one hop, not the message (RFC 9110 §7.6.1), plus the ones the
 # client sets from what it sends.
@@ -114,9 +115,20 @@ class Redactor:
 
     def answer_headers(self, resp: Any) -> list[tuple[bytes, bytes]]:
         """The provider's response headers for the agent: hop-by-hop ones dropped, the
-        credential masked (one pass; the proxy does this on every call)."""
+        credential masked, Airlock's security headers added where the provider set none
+        (one pass: the proxy does this on every call)."""
         secret, mask = self.secret, self.mask
-        if not secret:
-            return incoming_headers(resp)
-        return [(k, v.replace(secret, mask) if secret in v else v)
-                for k, v in resp.raw_headers if k.lower() not in HOP_BYTES]
+        out = []
+        own: set[bytes] | None = None  # security headers the provider set itself
+        for k, v in resp.raw_headers:
+            low = k.lower()
+            if low in HOP_BYTES:
+                continue
+            if low in SECURITY_NAMES:
+                own = (own or set()) | {low}
+            out.append((k, v.replace(secret, mask) if secret and secret in v else v))
+        if own is None:
+            out += SECURITY_HEADERS
+        else:
+            out += [(k, v) for k, v in SECURITY_HEADERS if k not in own]
+        return out
