@@ -6,6 +6,7 @@ import asyncio
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
@@ -210,53 +211,49 @@ def _payloads(env: Env, kind: str) -> list[dict[str, object]]:
     return [json.loads(e["payload"]) for e in entries(env.store) if e["kind"] == kind]
 
 
-def test_what_one_loop_turn_submits_is_one_commit(env: Env) -> None:
-    rec = Recorder(env.store, env.ledger)
-    batch = Batcher(rec)
+READ: Entry = ("decided", "airlock", None, {"decision": "allow", "risk": "read"})
 
+
+@pytest.fixture
+def batch(env: Env) -> Iterator[Batcher]:
+    rec = Recorder(env.store, env.ledger, retries=1)
+    try:
+        yield Batcher(rec)
+    finally:
+        rec.close()
+
+
+def test_what_one_loop_turn_submits_is_one_commit(env: Env, batch: Batcher) -> None:
     async def main() -> list[int]:
         futs = [batch.submit([("submitted", "bot", None, {"i": i}),
                               ("decided", "airlock", None, {"i": i})]) for i in range(20)]
         return list(await asyncio.gather(*futs))
 
-    try:
-        before = rec.batches
-        last = asyncio.run(main())
-        assert rec.batches == before + 1
-        assert last == list(range(2, 41, 2))  # each caller gets its own last entry
-        assert [p["i"] for p in _payloads(env, "decided")] == list(range(20))
-    finally:
-        rec.close()
+    before = batch.recorder.batches
+    last = asyncio.run(main())
+    assert batch.recorder.batches == before + 1
+    assert last == list(range(2, 41, 2))  # each caller gets its own last entry
+    assert [p["i"] for p in _payloads(env, "decided")] == list(range(20))
 
 
-def test_identical_reads_in_one_batch_are_one_counted_entry(env: Env) -> None:
-    rec = Recorder(env.store, env.ledger)
-    batch = Batcher(rec)
-    read: Entry = ("decided", "airlock", None, {"decision": "allow", "risk": "read"})
-
+def test_identical_reads_in_one_batch_are_one_counted_entry(env: Env, batch: Batcher) -> None:
     async def main() -> tuple[list[int], int]:
-        futs = [batch.submit([read], group=("tok", "GET /x")) for _ in range(5)]
-        other = batch.submit([read], group=("tok", "GET /y"))
+        futs = [batch.submit([READ], group=("tok", "GET /x")) for _ in range(5)]
+        other = batch.submit([READ], group=("tok", "GET /y"))
         return list(await asyncio.gather(*futs)), await other
 
-    try:
-        same, other = asyncio.run(main())
-        assert len(set(same)) == 1 and other != same[0]
-        counted = _payloads(env, "decided")
-        assert [p.get("calls", 1) for p in counted] == [5, 1]
-        assert "calls" not in read[3]  # the caller's payload is not changed
-    finally:
-        rec.close()
+    same, other = asyncio.run(main())
+    assert len(set(same)) == 1 and other != same[0]
+    counted = _payloads(env, "decided")
+    assert [p.get("calls", 1) for p in counted] == [5, 1]
+    assert "calls" not in READ[3]  # the caller's payload is not changed
 
 
-def test_outcomes_are_counted_per_key_and_name_their_committed_decision(env: Env) -> None:
-    rec = Recorder(env.store, env.ledger)
-    batch = Batcher(rec)
-    read: Entry = ("decided", "airlock", None, {"decision": "allow", "risk": "read"})
-
+def test_outcomes_are_counted_per_key_and_name_their_committed_decision(
+        env: Env, batch: Batcher) -> None:
     async def main() -> None:
-        decision = batch.submit([read], group=("tok", "GET /x"), urgent=False)
-        assert batch.submit([read], group=("tok", "GET /x"), urgent=False) is decision
+        decision = batch.submit([READ], group=("tok", "GET /x"), urgent=False)
+        assert batch.submit([READ], group=("tok", "GET /x"), urgent=False) is decision
         for status, ms, size in ((200, 1.0, 10), (200, 3.0, 20), (200, 2.0, 30), (404, 1.0, 1)):
             key = (decision, status)
             if not batch.count(key, size, ms):
@@ -264,22 +261,16 @@ def test_outcomes_are_counted_per_key_and_name_their_committed_decision(env: Env
                                               {"status": status, "bytes": size, "ms": ms}))
         await asyncio.sleep(LINGER * 10)  # nobody waits: committed all the same
 
-    try:
-        asyncio.run(main())
-        seq = [e["seq"] for e in entries(env.store) if e["kind"] == "decided"]
-        got = _payloads(env, "forwarded")
-        assert got == [{"status": 200, "bytes": 60, "ms": 3.0, "calls": 3,
-                        "decision_seq": seq[0]},
-                       {"status": 404, "bytes": 1, "ms": 1.0, "decision_seq": seq[0]}]
-        assert _payloads(env, "decided")[0]["calls"] == 2
-    finally:
-        rec.close()
+    asyncio.run(main())
+    seq = [e["seq"] for e in entries(env.store) if e["kind"] == "decided"]
+    got = _payloads(env, "forwarded")
+    assert got == [{"status": 200, "bytes": 60, "ms": 3.0, "calls": 3, "decision_seq": seq[0]},
+                   {"status": 404, "bytes": 1, "ms": 1.0, "decision_seq": seq[0]}]
+    assert _payloads(env, "decided")[0]["calls"] == 2
 
 
 def test_a_failing_ledger_fails_every_waiter_and_is_remembered_until_it_heals(
-        env: Env) -> None:
-    rec = Recorder(env.store, env.ledger, retries=1)
-    batch = Batcher(rec)
+        env: Env, batch: Batcher) -> None:
     _fail_inserts(env)
 
     async def main() -> None:
@@ -291,21 +282,15 @@ def test_a_failing_ledger_fails_every_waiter_and_is_remembered_until_it_heals(
         assert await batch.submit([("decided", "airlock", None, {"i": 9})]) > 0
         assert batch.failing is None
 
-    try:
-        asyncio.run(main())
-        assert [p["i"] for p in _payloads(env, "decided")] == [9]
-    finally:
-        rec.close()
+    asyncio.run(main())
+    assert [p["i"] for p in _payloads(env, "decided")] == [9]
 
 
-def test_drain_hands_what_is_queued_to_the_writer(env: Env) -> None:
-    rec = Recorder(env.store, env.ledger)
-    batch = Batcher(rec)
-
+def test_drain_hands_what_is_queued_to_the_writer(env: Env, batch: Batcher) -> None:
     async def main() -> None:
         batch.append("forwarded", "airlock", None, {"n": 1})
         batch.drain()  # the server stops before the entry's linger is over
 
     asyncio.run(main())
-    rec.close()
+    batch.recorder.close()
     assert _payloads(env, "forwarded") == [{"n": 1}]
