@@ -84,12 +84,12 @@ class GitHubState:
     deleted: list[str] = field(default_factory=list)
 
 
-def github_app(st: GitHubState) -> Starlette:
+def github_app(st: GitHubState, credential: str = GH_REAL) -> Starlette:
     """The few GitHub REST endpoints the tests call, as api.github.com answers them."""
 
     async def repo(request: Request) -> Response:
         st.auth.append(request.headers.get("authorization", ""))
-        if request.headers.get("authorization") != f"Bearer {GH_REAL}":
+        if request.headers.get("authorization") != f"Bearer {credential}":
             return JSONResponse({"message": "Bad credentials"}, 401)
         full = f"{request.path_params['owner']}/{request.path_params['repo']}"
         if full in st.deleted:

@@ -14,6 +14,7 @@ import json
 import os
 import pwd
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -605,3 +606,91 @@ def test_the_forward_proxys_ca_is_the_services_and_not_the_agents(
     r = agent.run("grep", "-c", "BEGIN CERTIFICATE", env["SSL_CERT_FILE"])
     assert r.returncode == 0 and int(r.stdout) > 1  # the system's CAs and Airlock's
     assert CLAUDE_MANAGED.stat().st_uid == 0 and not CLAUDE_MANAGED.stat().st_mode & 0o022
+
+
+def test_the_agent_reaches_a_provider_only_through_the_forward_proxy(
+        stack: tuple[Service, Agent, str], tmp_path: Path) -> None:
+    """As the agent's user, holding only an Airlock token: curl through the service's
+    forward proxy reads a repository (the real credential injected upstream, masked where
+    the API reflects it) and its DELETE is held; the credential is in no file the agent
+    can read, and the provider refuses the token itself."""
+    from cryptography.hazmat.primitives import serialization
+
+    from airlock.broker.ca import new_ca
+    from tests.broker.test_forward_proxy import (
+        GitHubState,
+        TLSServer,
+        _write_cert,
+        github_app,
+    )
+    from tests.conftest_pg import free_port
+
+    service, agent, _secret = stack
+    real = "ghp_e2e_" + secrets.token_hex(16)  # in no source file: a grep hit is a leak
+    ca, ca_key = new_ca("e2e stand-in CA")
+    bundle = Path(S.CONFIG_DIR) / "e2e-standin-ca.pem"  # the service user must read it
+    bundle.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    bundle.chmod(0o644)
+    cert, key = _write_cert(tmp_path, "standin", ca, ca_key)
+    gh = GitHubState()
+    gh_port, fport = free_port(), free_port()
+    standin = TLSServer(github_app(gh, real), gh_port, cert, key).start()
+    config = Path(S.CONFIG_DIR) / "airlock.toml"
+    original = config.read_text()
+    config.write_text(original + f"""
+[serve]
+forward_proxy = "127.0.0.1:{fport}"
+
+[[providers]]
+name = "github"
+pack = "github"
+upstream = "https://127.0.0.1:{gh_port}"
+ca_bundle = "{bundle}"
+
+[[resources]]
+name = "shop-repo"
+kind = "repository"
+env = "staging"
+match = ["github:repository:acme/shop"]
+""")
+    try:
+        as_root("secret", "add", "github", "--from-env", "GH", GH=real)
+        service.stop()
+        service.start()
+        token = as_root("token", "issue", "--agent", "claude", "--allow",
+                        "github:*.*").stdout.strip().splitlines()[-1]
+        proxy = f"http://127.0.0.1:{fport}"
+        r = agent.run("curl", "-sS", "-o", "airlock-ca.pem", f"{proxy}/airlock-ca.pem")
+        assert r.returncode == 0, r.stderr
+
+        def curl(*args: str) -> tuple[str, str]:
+            r = agent.run("curl", "-sS", "--proxy", proxy, "--cacert", "airlock-ca.pem",
+                          "-H", f"Authorization: token {token}", "-w", "\n%{http_code}",
+                          *args)
+            assert r.returncode == 0, r.stderr
+            body, _, code = r.stdout.rpartition("\n")
+            return body, code
+
+        body, code = curl("https://api.github.com/repos/acme/shop")
+        assert code == "200" and json.loads(body)["full_name"] == "acme/shop", body
+        assert gh.auth[-1] == f"Bearer {real}"  # injected by Airlock, upstream only
+        body, code = curl("https://api.github.com/echo")  # an API reflecting the header
+        assert code == "200" and real not in body and "*" * len(real) in body
+        body, code = curl("-X", "DELETE", "https://api.github.com/repos/acme/shop")
+        assert code == "428" and "held as request" in body, body
+        assert gh.deleted == []
+        # straight to the provider, the token is worth nothing
+        r = agent.run("curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}",
+                      "-H", f"Authorization: Bearer {token}",
+                      f"https://127.0.0.1:{gh_port}/repos/acme/shop")
+        assert r.stdout == "401"
+        r = agent.run("grep", "-rl", real, "/etc/airlock", "/var/lib/airlock", "/tmp",
+                      str(agent.home))
+        assert r.stdout.strip() == "", r.stdout
+    finally:
+        config.write_text(original)
+        bundle.unlink(missing_ok=True)
+        (agent.ws / "airlock-ca.pem").unlink(missing_ok=True)
+        standin.stop()
+        service.stop()
+        service.start()
