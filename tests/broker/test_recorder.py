@@ -294,3 +294,21 @@ def test_drain_hands_what_is_queued_to_the_writer(env: Env, batch: Batcher) -> N
     asyncio.run(main())
     batch.recorder.close()
     assert _payloads(env, "forwarded") == [{"n": 1}]
+
+
+def test_the_writer_says_it_struggles_from_the_first_failed_attempt(env: Env) -> None:
+    rec = Recorder(env.store, env.ledger, retries=5)
+    try:
+        _fail_inserts(env)
+        done = rec.submit([("decided", "airlock", None, {"i": 1})])
+        deadline = time.monotonic() + 5
+        while not rec.struggling and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert rec.struggling and not done.done()  # known before the retries are over
+        with pytest.raises(Exception):  # noqa: B017 - the database's own error
+            done.result(10)
+        _heal(env)
+        rec.commit([("decided", "airlock", None, {"i": 2})])
+        assert not rec.struggling
+    finally:
+        rec.close()

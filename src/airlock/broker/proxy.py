@@ -234,7 +234,7 @@ class ProxyApp:
         # identical reads of one token committed together are one entry
         group = None if out.ahead else ("decided", principal.token_id,
                                         out.entries[-1][3]["action"]["command"])
-        wait = out.ahead or broker.batch.failing is not None
+        wait = out.ahead or broker.batch.failing is not None or broker.recorder.struggling
         return out, credential, broker.batch.submit(out.entries, group, urgent=wait), wait
 
     async def _prepare(self, now: tuple[Outcome, str | None, asyncio.Future[int] | None,

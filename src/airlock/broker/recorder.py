@@ -19,8 +19,9 @@ that cannot. The ways in:
   the writer as one submit. The proxy's reads go this way without waiting (their
   ``decided`` entries counted per identical call, committed within :data:`LINGER`, as
   the gateway's reads are); a crash can lose the record of those last reads, never a
-  write's decision. Once a batch fails, every call waits for its own entries
-  (:attr:`Batcher.failing`) and is refused while they cannot be committed.
+  write's decision. From the first failed attempt to commit, every call waits for its
+  own entries (:attr:`Recorder.struggling`, :attr:`Batcher.failing`) and is refused
+  while they cannot be committed.
 
 Why: one fsync'ed SQLite transaction per entry serialised every proxied call behind the
 previous one's commit, and was most of the proxy's CPU; then a thread wake-up per call,
@@ -71,6 +72,9 @@ class Recorder:
         self._last = 0.0  # monotonic time the last commit ended
         self._stop = False
         self.batches = 0  # commits made (for tests and the bench)
+        # the last attempt to commit failed (set at once, not after the retries): the
+        # proxy then has every call wait for its own entries
+        self.struggling = False
         self._thread = threading.Thread(target=self._run, name="airlock-recorder",
                                         daemon=True)
         self._thread.start()
@@ -175,6 +179,7 @@ class Recorder:
                 with self.store.write() as conn:
                     last = self.ledger.append_many(conn, (q[:5] for q in batch))
                 self.batches += 1
+                self.struggling = False
                 first = last - len(batch) + 1
                 for i, q in enumerate(batch):
                     if q[5] is not None:
@@ -182,6 +187,7 @@ class Recorder:
                 return
             except Exception as exc:  # noqa: BLE001 - retry, then say what was lost
                 error = exc
+                self.struggling = True
                 log.warning("ledger batch of %d failed (%s), attempt %d", len(batch),
                             type(exc).__name__, attempt + 1)
                 time.sleep(0.05 * (attempt + 1))
@@ -205,8 +211,9 @@ class Batcher:
     ``decided`` entry counting them (``calls``; they share its future), and their
     outcomes one ``forwarded`` entry per status (:meth:`outcome`, :meth:`count`), queued
     once the decision is committed so that it can name it. :attr:`failing` holds the
-    error of the last batch that could not be committed, until one is. Runs on the event
-    loop only."""
+    error of the last batch that could not be committed, until one is
+    (:attr:`Recorder.struggling` says so from its first failed attempt). Runs on the
+    event loop only."""
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
