@@ -582,3 +582,21 @@ def test_a_provider_answer_with_endless_headers_is_broken_off() -> None:
         server.close()
 
     run(main())
+
+
+def test_a_request_followed_by_garbage_is_refused_and_never_acted_on() -> None:
+    calls: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        calls.append(scope["method"])
+        await _echo(scope, receive, send)
+
+    async def main() -> bytes:
+        server, port = await _server(app)
+        out = await _exchange(port, b"DELETE /x HTTP/1.1\r\nHost: h\r\n\r\n\x00\x01 not http")
+        await asyncio.sleep(0.1)
+        server.close()
+        return out
+
+    out = run(main())
+    assert out.startswith(b"HTTP/1.1 400 ") and calls == []

@@ -20,6 +20,7 @@ parsing is llhttp's.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import ssl
 from collections import deque
@@ -183,11 +184,19 @@ class Server(asyncio.Protocol):
             self._refuse(400, f"not HTTP/1.1: {exc}".encode())
 
     def _refuse(self, status: int, why: bytes) -> None:
-        """An answer to bytes no request can be made of; the connection is closed."""
+        """An answer to bytes no request can be made of; the connection is closed, and no
+        request of it that has not been answered goes on: one whose head was read in the
+        same bytes must not be acted on while the agent is told it was refused."""
+        for cycle in (self.cycle, *self.queue):
+            if cycle is not None:
+                cycle.gone = True
+        self.queue.clear()
+        if self.worker is not None and not self.worker.done():
+            self.worker.cancel()
         if self.transport is None or self.transport.is_closing():
             return
         if self.cycle is None or not self.cycle.started:
-            body = b'{"errors": [{"message": "' + why.replace(b'"', b"'") + b'"}]}'
+            body = json.dumps({"errors": [{"message": why.decode("latin-1")}]}).encode()
             self.transport.write(_status_line(status) + b"content-type: application/json\r\n"
                                  b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body)
                                  + body)

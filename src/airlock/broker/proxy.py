@@ -256,8 +256,8 @@ class ProxyApp:
 
     async def _settle(self, out: Outcome, pending: asyncio.Future[int]) -> bool:
         """Wait for ``out``'s entries to be committed; False if they could not be."""
-        try:
-            self.broker.committed(out, seqs(out.entries, await pending))
+        try:  # shielded: identical reads share the future, one leaving must not cancel it
+            self.broker.committed(out, seqs(out.entries, await asyncio.shield(pending)))
             return True
         except Exception as exc:  # noqa: BLE001 - not on the record
             log.error("ledger: %s", exc)
