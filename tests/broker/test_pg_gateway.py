@@ -455,3 +455,28 @@ def test_agents_that_require_tls_get_it_with_airlocks_ca(gw: Gateway) -> None:
         assert conn.pgconn.ssl_in_use
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="held this"):
             conn.execute("DROP TABLE items")
+
+
+def test_a_statement_running_a_volatile_function_is_refused_a_stable_one_passes(
+        gw: Gateway) -> None:
+    """`SELECT purge_items()` reads as a SELECT while the function deletes every row: the
+    gateway asks the database what each function a statement runs is, and refuses one that
+    is VOLATILE and not PostgreSQL's own — whatever the token allows."""
+    with psycopg.connect(gw.direct, autocommit=True) as conn:
+        conn.execute("CREATE OR REPLACE FUNCTION purge_items() RETURNS int LANGUAGE plpgsql "
+                     "VOLATILE AS $$ BEGIN DELETE FROM items; RETURN 0; END $$")
+        conn.execute("CREATE OR REPLACE FUNCTION items_named(p text) RETURNS bigint "
+                     "LANGUAGE sql STABLE AS $$ SELECT count(*) FROM items WHERE name LIKE p $$")
+    before = gw.checksum()
+    read_only = gw.issue(allow=("appdb:*.read",))[1]
+    for token, sql in ((read_only, "SELECT purge_items()"),
+                       (read_only, "SELECT id FROM items WHERE id = 1 AND "
+                                   "public.purge_items() = 0"),
+                       (gw.token, "SELECT purge_items()"),
+                       (gw.token, "CREATE VIEW harmless AS SELECT purge_items()")):
+        out = psql(gw, sql, token)
+        assert out.returncode != 0 and "VOLATILE function" in out.stderr, (sql, out.stderr)
+    assert gw.checksum() == before
+    out = psql(gw, "SELECT items_named('item 1%'), lower('X'), count(*) FROM items", read_only)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().split("|")[1:] == ["x", str(gw.count())]

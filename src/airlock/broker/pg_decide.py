@@ -32,6 +32,7 @@ from pglast.parser import ParseError, fingerprint
 
 from airlock.action import Action, Decision, Risk
 from airlock.broker import pg_guard, tokens
+from airlock.broker.pg_functions import Catalog, LookUp, called
 from airlock.broker.recorder import Entry, Recorder, RecordError
 from airlock.config import Database
 from airlock.hold.service import HoldService, Refused
@@ -111,14 +112,16 @@ class _Known:
     escapes: list[str]
     decision: Decision
     shape: str  # what grouped reads are counted under
+    calls: frozenset[str] = frozenset()  # functions it runs that are not PostgreSQL's own
 
 
 class Judge:
     """Decides statements for the gateway's sessions; one per gateway."""
 
-    def __init__(self, service: HoldService, recorder: Recorder) -> None:
+    def __init__(self, service: HoldService, recorder: Recorder, catalog: Catalog) -> None:
         self.service = service
         self.recorder = recorder
+        self.catalog = catalog
         self._cache: OrderedDict[tuple[str, str | None, str], _Known] = OrderedDict()
 
     # ---- classification (pure, cached) ----------------------------------------------
@@ -143,7 +146,8 @@ class Judge:
                         scope=s.principal.scope, agent=s.agent)
         decision = self.service._checker().check(action)
         known = _Known(now + CACHE_TTL, pg_guard.escapes(sql), decision,
-                       shape_key[2] if shape_key else sql)
+                       shape_key[2] if shape_key else sql,
+                       called(sql) if decision.decision == "allow" else frozenset())
         self._cache[exact] = known
         if shape_key is not None and not known.escapes and decision.decision == "allow" \
                 and decision.risk == Risk.READ:
@@ -183,6 +187,19 @@ class Judge:
                                     ("decided", "airlock", None, denied)])
         if decision.decision != "allow":
             return None
+        if known.calls:
+            volatile = self._volatile(s, known.calls)
+            if volatile:
+                why = [f"calls {name}(), a VOLATILE function that is not PostgreSQL's own: "
+                       "it may change data and Airlock cannot see what it does" for name in
+                       volatile]
+                denied = Decision("deny", Risk.DESTRUCTIVE, decision.targets, why,
+                                  decision.flags, ["gateway"]).to_json()
+                return Verdict(False, "Airlock denied this statement: " + "; ".join(why),
+                               hint="If the function only reads, a human can declare it "
+                                    "STABLE (ALTER FUNCTION … STABLE); else a human runs it.",
+                               entries=[self.submitted(s, sql),
+                                        ("decided", "airlock", None, denied)])
         if decision.risk == Risk.READ:
             self._count_read(s, known, sql)
             return Verdict(True)
@@ -192,6 +209,15 @@ class Judge:
             BARE_PARAM.search(sql) is not None
         return Verdict(True, recheck=recheck, entries=[self.submitted(s, sql),
                                                        ("decided", "airlock", None, decided)])
+
+    def _volatile(self, s: Session, calls: frozenset[str]) -> list[str]:
+        """The VOLATILE ones among ``calls``; raises :class:`LookUp` when the database's
+        catalog must be asked first (the caller does, in a worker thread, then asks
+        again)."""
+        missing = self.catalog.pending(s.db, calls)
+        if missing:
+            raise LookUp(missing)
+        return self.catalog.volatile(s.db, calls)
 
     def held(self, s: Session, sql: str) -> Verdict:
         """Held or denied by policy: the hold service makes the request, or claims an

@@ -62,6 +62,7 @@ from pygwire.messages import (
 
 from airlock.broker import pg_guard, tokens
 from airlock.broker.pg_decide import Expired, Judge, Session, Verdict, inline
+from airlock.broker.pg_functions import Catalog, LookUp
 from airlock.broker.recorder import Entry
 from airlock.config import Database
 
@@ -141,7 +142,8 @@ class PgGateway:
         self.databases = {d.name: d for d in self.config.databases}
         self.secrets = SecretBox(ctx.store, ctx.ledger, ctx.data_dir)
         ctx.service.protector().settings.secret_reader = self.secrets.reveal
-        self.judge = Judge(ctx.service, broker.recorder)
+        self.judge = Judge(ctx.service, broker.recorder, Catalog(
+            lambda db: self.secrets.reveal(db.secret) if db.secret else ""))
         self.tls = self._tls_context(ctx.data_dir)
         self.server = await asyncio.start_server(self._accept, self.host, self.port,
                                                  limit=CHUNK)
@@ -550,13 +552,27 @@ class PgGateway:
             if live is None:
                 raise GatewayError("the Airlock token was revoked or expired", AUTH_FAILED)
             s.principal, s.checked = live, time.monotonic()
-        try:
-            if len(sql) <= ON_LOOP:
-                verdict = self.judge.verdict(s, sql)
-            else:
-                verdict = await self._thread(self.judge.verdict, s, sql)
-        except Expired as exc:
-            raise GatewayError(str(exc), AUTH_FAILED) from None
+        verdict: Verdict | None = None
+        for _ in range(2):
+            try:
+                if len(sql) <= ON_LOOP:
+                    verdict = self.judge.verdict(s, sql)
+                else:
+                    verdict = await self._thread(self.judge.verdict, s, sql)
+                break
+            except Expired as exc:
+                raise GatewayError(str(exc), AUTH_FAILED) from None
+            except LookUp as need:  # the functions it runs: ask the database what they are
+                try:
+                    await self._thread(self.judge.catalog.look_up, s.db, need.names)
+                except Exception as exc:  # noqa: BLE001 - fail closed, and say why
+                    log.warning("catalog of %s: %s", s.db.name, exc)
+                    return Verdict(False, f"Airlock refused this statement: it calls "
+                                          f"{need}(), and the database's catalog could not "
+                                          f"be asked what that does ({type(exc).__name__})")
+        else:
+            return Verdict(False, "Airlock refused this statement: the functions it calls "
+                                  "could not be looked up")
         if verdict is None:
             self.judge.flush_reads(s)
             return await self._thread(self.judge.held, s, sql)
