@@ -28,11 +28,11 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from pglast.parser import ParseError, fingerprint
+from pglast.parser import ParseError, fingerprint, parse_sql
 
 from airlock.action import Action, Decision, Risk
 from airlock.broker import pg_guard, tokens
-from airlock.broker.pg_functions import Catalog, LookUp, called
+from airlock.broker.pg_functions import Catalog, LookUp, called_in
 from airlock.broker.recorder import Entry, Recorder, RecordError
 from airlock.config import Database
 from airlock.hold.service import HoldService, Refused
@@ -145,9 +145,13 @@ class Judge:
         action = Action(command=sql, kind="sql", dialect="postgresql", database=s.db.locator,
                         scope=s.principal.scope, agent=s.agent)
         decision = self.service._checker().check(action)
-        known = _Known(now + CACHE_TTL, pg_guard.escapes(sql), decision,
+        try:
+            tree = parse_sql(sql)  # once, for both questions below
+        except ParseError:
+            tree = ()  # the checker has held what does not parse
+        known = _Known(now + CACHE_TTL, pg_guard.escapes_in(tree), decision,
                        shape_key[2] if shape_key else sql,
-                       called(sql) if decision.decision == "allow" else frozenset())
+                       called_in(tree) if decision.decision == "allow" else frozenset())
         self._cache[exact] = known
         if shape_key is not None and not known.escapes and decision.decision == "allow" \
                 and decision.risk == Risk.READ:

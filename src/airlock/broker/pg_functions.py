@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from importlib import resources
+from typing import Any
 
 from airlock.classify.sql.pg_nodes import pg_walk
 from airlock.config import Database
@@ -57,9 +58,13 @@ def called(sql: str) -> frozenset[str]:
     from pglast.parser import ParseError, parse_sql
 
     try:
-        stmts = parse_sql(sql)
+        return called_in(parse_sql(sql))
     except ParseError:
         return frozenset()
+
+
+def called_in(stmts: Any) -> frozenset[str]:
+    """:func:`called` of statements already parsed (``parse_sql``)."""
     own = builtins()
     out: set[str] = set()
     for raw in stmts:

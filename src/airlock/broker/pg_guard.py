@@ -148,6 +148,11 @@ def escapes(sql: str) -> list[str]:
         tree = parse_sql(sql)
     except ParseError:
         return []  # the classifier holds what it cannot parse
+    return escapes_in(tree)
+
+
+def escapes_in(tree: Any) -> list[str]:
+    """:func:`escapes` of statements already parsed (``parse_sql``)."""
     found = _Escapes()
     found(tree)
     return list(dict.fromkeys(found.found))
