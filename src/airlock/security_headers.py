@@ -8,9 +8,13 @@ SECURITY_HEADERS = ((b"x-frame-options", b"DENY"), (b"x-content-type-options", b
 SECURITY_NAMES = frozenset(k for k, _ in SECURITY_HEADERS)
 
 
-def with_security(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """``headers`` plus each security header it does not set itself."""
-    present = {k.lower() for k, _ in headers}
-    if SECURITY_NAMES.isdisjoint(present):
+def with_security(headers: list[tuple[bytes, bytes]],
+                  own: set[bytes] | None = None) -> list[tuple[bytes, bytes]]:
+    """``headers`` plus each security header it does not set itself. ``own``: the
+    lower-case names of those it sets, when the caller has seen them already (None:
+    looked for here)."""
+    if own is None:
+        own = {k.lower() for k, _ in headers} & SECURITY_NAMES
+    if not own:
         return headers + list(SECURITY_HEADERS)
-    return [*headers, *((k, v) for k, v in SECURITY_HEADERS if k not in present)]
+    return [*headers, *((k, v) for k, v in SECURITY_HEADERS if k not in own)]

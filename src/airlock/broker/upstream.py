@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable
 from typing import Any, ClassVar
 
 from airlock.broker.http1 import Pool, Response
-from airlock.security_headers import SECURITY_HEADERS, SECURITY_NAMES
+from airlock.security_headers import SECURITY_NAMES, with_security
 
 # Headers that describe one hop, not the message (RFC 9110 §7.6.1), plus the ones the
 # client sets from what it sends.
@@ -110,25 +110,18 @@ class Redactor:
         out, self.carry = self.whole(self.carry), b""
         return out
 
-    def headers(self, raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-        return [(k, self.whole(v)) for k, v in raw]
-
     def answer_headers(self, resp: Any) -> list[tuple[bytes, bytes]]:
         """The provider's response headers for the agent: hop-by-hop ones dropped, the
         credential masked, Airlock's security headers added where the provider set none
         (one pass: the proxy does this on every call)."""
         secret, mask = self.secret, self.mask
         out = []
-        own: set[bytes] | None = None  # security headers the provider set itself
+        own: set[bytes] = set()  # security headers the provider set itself
         for k, v in resp.raw_headers:
             low = k.lower()
             if low in HOP_BYTES:
                 continue
             if low in SECURITY_NAMES:
-                own = (own or set()) | {low}
+                own.add(low)
             out.append((k, v.replace(secret, mask) if secret and secret in v else v))
-        if own is None:
-            out += SECURITY_HEADERS
-        else:
-            out += [(k, v) for k, v in SECURITY_HEADERS if k not in own]
-        return out
+        return with_security(out, own)
