@@ -42,8 +42,7 @@ import ipaddress
 import json
 import logging
 import ssl
-import tomllib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -52,12 +51,12 @@ import h11
 
 from airlock.broker.ca import Authority, load_or_create
 from airlock.broker.decide import Broker, refusal
-from airlock.broker.http1 import Server
+from airlock.broker.http1 import App, Receive, Scope, Send, Server
 from airlock.broker.providers import Provider
-from airlock.broker.proxy import ProxyApp, Receive, Scope, Send, relay, request_body, send_json
+from airlock.broker.proxy import ProxyApp, relay, request_body, send_json
 from airlock.broker.tokens import TOKEN_PREFIX
 from airlock.broker.upstream import HOP_BYTES, Redactor, UpstreamError, incoming_headers
-from airlock.config import ConfigError, unknown_key
+from airlock.config import ConfigError, read_toml, unknown_key
 
 log = logging.getLogger("airlock.forward_proxy")
 MAX_HEAD = 16 << 10  # the first request head of a connection
@@ -65,7 +64,6 @@ HANDSHAKE_TIMEOUT = 10.0
 CONNECT_TIMEOUT = 10.0
 KEEP_ALIVE = 75  # seconds an idle agent connection is kept (clients pool them)
 CA_PATHS = ("/airlock-ca.pem", "/ca.pem")
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -85,11 +83,7 @@ def load_settings(config_path: str | None) -> Settings:
     mistake."""
     if not config_path:
         return Settings()
-    try:
-        with open(config_path, "rb") as fh:
-            body = tomllib.load(fh).get("forward_proxy", {})
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{config_path}: {exc}") from None
+    body = read_toml(config_path)[0].get("forward_proxy", {})
     where = f"{config_path}: [forward_proxy]"
     if not isinstance(body, dict):
         raise ConfigError(f"{where} must be a table")

@@ -22,7 +22,6 @@ import json
 import os
 import re
 import ssl
-import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +36,7 @@ from airlock.classify.graphql import (
     parse_operations,
     shown_value,
 )
-from airlock.config import ConfigError, unknown_key
+from airlock.config import ConfigError, read_toml, unknown_key
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 HTTP_METHODS = {"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"}
@@ -416,9 +415,4 @@ def load(config_path: str | None) -> dict[str, Provider]:
     """The providers of the config file at ``config_path`` (built-ins when there is none)."""
     if not config_path:
         return parse(None)
-    try:
-        with open(config_path, "rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{config_path}: {exc}") from None
-    return parse(data.get("providers"), config_path)
+    return parse(read_toml(config_path)[0].get("providers"), config_path)

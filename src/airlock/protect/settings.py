@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from airlock.config import ConfigError, unknown_key
+from airlock.config import ConfigError, read_toml, unknown_key
 
 REQUIRE = ("never", "production", "always")
 
@@ -113,11 +112,7 @@ def load(data_dir: str, config_path: str | None = None) -> ProtectSettings:
     for path in candidates:
         if not path or not os.path.exists(path):
             continue
-        try:
-            with open(path, "rb") as fh:
-                data = tomllib.load(fh)
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"{path}: {exc}") from None
+        data = read_toml(path)[0]
         if path == config_path and "protect" not in data:
             continue
         body = _body(data)
