@@ -38,8 +38,11 @@ MAX_ANSWER_HEAD = 256 << 10  # bytes of a response's headers (a provider's), at 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0  # s of silence from a provider while an answer is awaited
 IDLE = 30.0  # s an idle kept-alive connection to a provider is kept
-App = Callable[[dict[str, Any], Callable[[], Awaitable[dict[str, Any]]],
-                Callable[[dict[str, Any]], Awaitable[None]]], Awaitable[None]]
+# ASGI, as the proxy's apps and this server speak it
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
 _REASONS = {s.value: s.phrase.encode() for s in HTTPStatus}
 _NO_BODY = frozenset({204, 304})
 _ASGI = {"version": "3.0", "spec_version": "2.3"}

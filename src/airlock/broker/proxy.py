@@ -23,6 +23,7 @@ from urllib.parse import unquote
 
 from airlock.broker import tokens
 from airlock.broker.decide import Blocking, Broker, Outcome, refusal
+from airlock.broker.http1 import Receive, Scope, Send
 from airlock.broker.providers import Provider
 from airlock.broker.recorder import RecordError, seqs
 from airlock.broker.upstream import (
@@ -40,9 +41,6 @@ METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 WATCH_AFTER = 16  # chunks relayed before a task starts watching for the agent leaving
 SMALL = 64 << 10  # a response announced at most this long is read whole, sent in one piece
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 T = TypeVar("T")
 
 
