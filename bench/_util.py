@@ -3,10 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import subprocess
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+
+def provision(home: Path, config: str, secret: str, credential: str, scope: str | None,
+              allow: list[str], ttl: float = 7200) -> tuple[Path, dict[str, str], str]:
+    """An Airlock home for a bench: ``config`` as its airlock.toml (with ``data_dir`` set
+    to ``home``), ``credential`` as the secret ``secret``, and a token for agent "bench".
+    Returns the config's path, the environment to run ``airlock serve`` in, the token."""
+    from airlock.broker.secrets import SecretBox
+    from airlock.broker.tokens import issue
+    from airlock.ledger import Ledger, load_or_create_key
+    from airlock.store.db import open_store
+
+    path = home / "airlock.toml"
+    path.write_text(config + f'\n[airlock]\ndata_dir = "{home}"\n')
+    store = open_store(f"sqlite:///{home}/airlock.db")
+    ledger = Ledger(store, load_or_create_key(str(home)))
+    SecretBox(store, ledger, str(home)).add(secret, credential)
+    token = issue(store, ledger, "bench", scope, allow, ttl)[1]
+    store.close()
+    return path, dict(os.environ, AIRLOCK_HOME=str(home), AIRLOCK_NO_DAEMON="1"), token
 
 
 def pct(values: Sequence[float], p: float) -> float:

@@ -40,13 +40,8 @@ from pathlib import Path
 
 import psycopg
 
-from airlock.broker.secrets import SecretBox
-from airlock.broker.tokens import issue
-from airlock.ledger import Ledger, load_or_create_key
-from airlock.store.db import open_store
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import pct
+from _util import pct, provision
 
 PASSWORD = "bench-" + os.urandom(8).hex()
 
@@ -203,24 +198,17 @@ def main() -> None:
 
         home = Path(tmp) / "home"
         home.mkdir()
-        config = home / "airlock.toml"
-        config.write_text(
-            "[environments.production]\nproduction = true\n\n[[databases]]\n"
+        config, env, token = provision(
+            home, "[environments.production]\nproduction = true\n\n[[databases]]\n"
             f'name = "bench"\nupstream = "postgresql://app@127.0.0.1:{cluster.port}/'
-            f'benchdb?sslmode=disable"\nenv = "production"\nsecret = "bench-password"\n\n'
-            f'[airlock]\ndata_dir = "{home}"\n')
-        store = open_store(f"sqlite:///{home}/airlock.db")
-        ledger = Ledger(store, load_or_create_key(str(home)))
-        SecretBox(store, ledger, str(home)).add("bench-password", PASSWORD)
-        token = issue(store, ledger, "bench", "production", ["bench:*.*"], 7200)[1]
-        store.close()
+            f'benchdb?sslmode=disable"\nenv = "production"\nsecret = "bench-password"\n',
+            "bench-password", PASSWORD, "production", ["bench:*.*"])
         gport, hport = free_port(), free_port()
         log = open(home / "serve.log", "wb")  # noqa: SIM115
         serve = subprocess.Popen(
             [*pinned(near), sys.executable, "-m", "airlock", "serve", "--port", str(hport),
              "--config", str(config), "--pg-listen", f"127.0.0.1:{gport}"],
-            env={**os.environ, "AIRLOCK_HOME": str(home), "AIRLOCK_NO_DAEMON": "1"},
-            stdout=log, stderr=log)
+            env=env, stdout=log, stderr=log)
         via = f"postgresql://bench@127.0.0.1:{gport}/bench"
         deadline = time.monotonic() + 30
         while True:

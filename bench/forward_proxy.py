@@ -36,14 +36,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from airlock.broker.ca import issue_leaf, new_ca
-from airlock.broker.secrets import SecretBox
-from airlock.broker.tokens import issue
 from airlock.demo.paas_api import free_port
-from airlock.ledger import Ledger, load_or_create_key
-from airlock.store.db import open_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import closed_loop, pct, print_rounds, stop_all
+from _util import closed_loop, pct, print_rounds, provision, stop_all
 
 CRED = "ghp_bench_credential_0123456789abcdef"
 BODY = b'{"id": 1, "name": "shop", "full_name": "acme/shop", "private": true}'
@@ -220,8 +216,7 @@ def main() -> None:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption()))
     up_port, airlock_port, fwd_port = free_port(), free_port(), free_port()
-    cfg = home / "airlock.toml"
-    cfg.write_text(f"""
+    cfg, env, token = provision(home, f"""
 [environments.staging]
 [environments.production]
 [[providers]]
@@ -229,15 +224,7 @@ name = "github"
 pack = "github"
 upstream = "https://127.0.0.1:{up_port}"
 ca_bundle = "{standin_ca}"
-[airlock]
-data_dir = "{home}"
-""")
-    env = dict(os.environ, AIRLOCK_HOME=str(home), AIRLOCK_NO_DAEMON="1")
-    store = open_store(f"sqlite:///{home}/airlock.db")
-    ledger = Ledger(store, load_or_create_key(str(home)))
-    SecretBox(store, ledger, str(home)).add("github", CRED)
-    token = issue(store, ledger, "bench", None, ["github:*.read"], 3600)[1]
-    store.close()
+""", "github", CRED, None, ["github:*.read"])
     procs = [
         subprocess.Popen([sys.executable, __file__, "--upstream", str(up_port), cert, key,
                           "--upstream-ms", str(args.upstream_ms)], env=env),

@@ -24,14 +24,10 @@ from pathlib import Path
 import aiohttp
 import httpx
 
-from airlock.broker.secrets import SecretBox
-from airlock.broker.tokens import issue
 from airlock.demo.paas_api import free_port
-from airlock.ledger import Ledger, load_or_create_key
-from airlock.store.db import open_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import closed_loop, pct, print_rounds, stop_all
+from _util import closed_loop, pct, print_rounds, provision, stop_all
 
 CRED = "rw_bench_credential_0123456789abcdef"
 QUERY = '{ volume(id: "5b1f0c2e-stg") { name environment { name } } }'
@@ -81,8 +77,7 @@ def main() -> None:
     args = ap.parse_args()
     home = Path(tempfile.mkdtemp(prefix="airlock-bench-"))
     paas_port, airlock_port = free_port(), free_port()
-    cfg = home / "airlock.toml"
-    cfg.write_text(f"""
+    cfg, env, token = provision(home, f"""
 [environments.staging]
 [environments.production]
 [[resources]]
@@ -94,15 +89,7 @@ ids = ["5b1f0c2e-stg"]
 name = "railway"
 pack = "railway"
 upstream = "http://127.0.0.1:{paas_port}"
-[airlock]
-data_dir = "{home}"
-""")
-    env = dict(os.environ, AIRLOCK_HOME=str(home), AIRLOCK_NO_DAEMON="1")
-    store = open_store(f"sqlite:///{home}/airlock.db")
-    ledger = Ledger(store, load_or_create_key(str(home)))
-    SecretBox(store, ledger, str(home)).add("railway", CRED)
-    token = issue(store, ledger, "bench", "staging", ["railway:*.read"], 3600)[1]
-    store.close()
+""", "railway", CRED, "staging", ["railway:*.read"])
     procs = [
         subprocess.Popen([sys.executable, "-m", "airlock.demo.paas_api", "--port",
                           str(paas_port), "--root", str(home / "paas"), "--token", CRED],
