@@ -3,15 +3,32 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
+from airlock.broker.ca import issue_leaf
 from airlock.broker.secrets import SecretBox
 from airlock.demo.paas_api import PaasState, ThreadServer, create_app, free_port, seed
 from airlock.ledger import Ledger, load_or_create_key
 from airlock.store.db import open_store
 from tests.conftest_pg import postgres_url  # noqa: F401 - the session fixture
 from tests.server.harness import Airlock
+
+
+def write_leaf(root: Path, name: str, ca: Any, ca_key: Any) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 signed by ``ca`` and its key, as ``root/name.pem`` and
+    ``root/name.key`` (a stand-in server's)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = issue_leaf(ca, ca_key, "127.0.0.1", key)
+    cert_path, key_path = root / f"{name}.pem", root / f"{name}.key"
+    cert_path.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
 
 
 class Env:

@@ -27,17 +27,17 @@ from typing import Any
 import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from airlock.broker import tokens as T
-from airlock.broker.ca import issue_leaf, new_ca
+from airlock.broker.ca import new_ca
 from airlock.broker.secrets import SecretBox
 from airlock.demo.paas_api import create_app as paas_app
 from airlock.demo.paas_api import free_port, seed
+from tests.broker.conftest import write_leaf
 from tests.server.harness import Airlock
 
 GH_REAL = "ghp_real_9f8e7d6c5b4a39281706f5e4d3c2b1a0"
@@ -181,24 +181,13 @@ class Rig:
         return list(ledger.entries(self.airlock.ctx.store))
 
 
-def _write_cert(root: Path, name: str, ca: Any, ca_key: Any) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    leaf = issue_leaf(ca, ca_key, "127.0.0.1", key)
-    cert_path, key_path = root / f"{name}.pem", root / f"{name}.key"
-    cert_path.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
-
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     root = tmp_path_factory.mktemp("fwd")
     ca, ca_key = new_ca("stand-in test CA")
     bundle = root / "standin-ca.pem"
     bundle.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    cert, key = _write_cert(root, "standin", ca, ca_key)
+    cert, key = write_leaf(root, "standin", ca, ca_key)
     gh = GitHubState()
     gh_port, rw_port, other_port, fport = free_port(), free_port(), free_port(), free_port()
     paas = seed(str(root / "paas"), [RW_REAL])

@@ -12,12 +12,12 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airlock.broker import http1
-from airlock.broker.ca import issue_leaf, new_ca
+from airlock.broker.ca import new_ca
+from tests.broker.conftest import write_leaf
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -310,17 +310,12 @@ def _tls(tmp: Path) -> tuple[ssl.SSLContext, str, str]:
     """A server context with a leaf for 127.0.0.1 from a new CA; the CA's PEM path, and
     another CA's."""
     ca, key = new_ca("http1 test CA")
-    leaf_key = ec.generate_private_key(ec.SECP256R1())
-    (tmp / "leaf.pem").write_bytes(issue_leaf(ca, key, "127.0.0.1", leaf_key)
-                                   .public_bytes(serialization.Encoding.PEM))
-    (tmp / "leaf.key").write_bytes(leaf_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
+    cert, leaf_key = write_leaf(tmp, "leaf", ca, key)
     (tmp / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     other, _ = new_ca("another CA")
     (tmp / "other.pem").write_bytes(other.public_bytes(serialization.Encoding.PEM))
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(tmp / "leaf.pem", tmp / "leaf.key")
+    ctx.load_cert_chain(cert, leaf_key)
     return ctx, str(tmp / "ca.pem"), str(tmp / "other.pem")
 
 

@@ -22,6 +22,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -272,6 +273,24 @@ def installed() -> Iterator[tuple[Service, Agent, str]]:
         shutil.rmtree(VENV, ignore_errors=True)
 
 
+@contextmanager
+def _serving(service: Service, extra: str, secret: str, value: str) -> Iterator[None]:
+    """The service restarted with ``extra`` added to its airlock.toml and ``value`` as its
+    secret ``secret``; restarted with the config as it was afterwards."""
+    config = Path(S.CONFIG_DIR) / "airlock.toml"
+    original = config.read_text()
+    config.write_text(original + extra)
+    try:
+        as_root("secret", "add", secret, "--from-env", "VALUE", VALUE=value)
+        service.stop()
+        service.start()
+        yield
+    finally:
+        config.write_text(original)
+        service.stop()
+        service.start()
+
+
 @pytest.fixture
 def stack(installed: tuple[Service, Agent, str]) -> tuple[Service, Agent, str]:
     service, _agent, _secret = installed
@@ -510,9 +529,7 @@ def test_the_agent_reaches_the_database_only_through_the_gateway(
     port = int(postgres_url.rsplit(":", 1)[1].split("/")[0])
     direct = _scram_role(postgres_url, port)
     gport = free_port()
-    config = Path(S.CONFIG_DIR) / "airlock.toml"
-    original = config.read_text()
-    config.write_text(original + f"""
+    with _serving(service, f"""
 [serve]
 pg_listen = "127.0.0.1:{gport}"
 
@@ -521,52 +538,46 @@ name = "appdb"
 upstream = "postgresql://app@127.0.0.1:{port}/gwdb?sslmode=disable"
 env = "staging"
 secret = "appdb-password"
-""")
-    try:
-        as_root("secret", "add", "appdb-password", "--from-env", "DB_PW", DB_PW=DB_PASSWORD)
-        service.stop()
-        service.start()
-        token = as_root("token", "issue", "--agent", "claude", "--scope", "staging",
-                        "--allow", "appdb:*.*").stdout.strip().splitlines()[-1]
-        url = f"postgresql://claude:{token}@127.0.0.1:{gport}/appdb"
-        psql = shutil.which("psql") or "/usr/bin/psql"
+""", "appdb-password", DB_PASSWORD):
+        try:
+            token = as_root("token", "issue", "--agent", "claude", "--scope", "staging",
+                            "--allow", "appdb:*.*").stdout.strip().splitlines()[-1]
+            url = f"postgresql://claude:{token}@127.0.0.1:{gport}/appdb"
+            psql = shutil.which("psql") or "/usr/bin/psql"
 
-        r = agent.run(psql, url, "-X", "-A", "-t", "-c", "SELECT count(*) FROM items")
-        assert r.returncode == 0 and r.stdout.strip() == "50", r.stderr
-        r = agent.run(psql, url, "-X", "-c", "DROP TABLE items")
-        assert r.returncode != 0 and "held this statement as request" in r.stderr, r.stderr
-        r = agent.run(psql, url, "-X", "-c", "SET ROLE airlock")
-        assert r.returncode != 0 and "another role" in r.stderr
-        with psycopg.connect(direct) as conn:
-            assert conn.execute("SELECT count(*) FROM items").fetchone()[0] == 50
-        # the password is nowhere the agent's user can read
-        r = agent.run("grep", "-rl", DB_PASSWORD, "/etc/airlock", "/var/lib/airlock",
-                      "/tmp", str(agent.home))
-        assert r.stdout.strip() == "", r.stdout
-        # a project config declaring a database of its own changes nothing: ignored
-        r = agent.run("/bin/sh", "-c", "cat > airlock.toml", input=(
-            '[[databases]]\nname = "mine"\nupstream = "postgresql://airlock@127.0.0.1:'
-            f'{port}/postgres"\nenv = "staging"\n'))
-        r = agent.run(psql, f"postgresql://claude:{token}@127.0.0.1:{gport}/mine", "-X",
-                      "-c", "SELECT 1")
-        assert r.returncode != 0 and "no database 'mine' is declared" in r.stderr
-        # doctor (root) finds the password where the agent could read it, and leaves no
-        # root-owned file in the service's data dir
-        clean = _doctor_databases()
-        assert clean["level"] == "ok", clean["check"]
-        r = agent.run("/bin/sh", "-c", "cat > .env", input=f"PGPASSWORD={DB_PASSWORD}\n")
-        found = _doctor_databases()
-        assert found["level"] == "fail" and f"{agent.ws}/.env holds it" in found["check"]
-        assert DB_PASSWORD not in json.dumps(found)
-        pin = S.load_pin()
-        assert pin is not None
-        assert not [str(p) for p in Path(pin.data_dir).rglob("*") if p.stat().st_uid == 0]
-    finally:
-        (agent.ws / ".env").unlink(missing_ok=True)
-        config.write_text(original)
-        (agent.ws / "airlock.toml").unlink(missing_ok=True)
-        service.stop()
-        service.start()
+            r = agent.run(psql, url, "-X", "-A", "-t", "-c", "SELECT count(*) FROM items")
+            assert r.returncode == 0 and r.stdout.strip() == "50", r.stderr
+            r = agent.run(psql, url, "-X", "-c", "DROP TABLE items")
+            assert r.returncode != 0 and "held this statement as request" in r.stderr, r.stderr
+            r = agent.run(psql, url, "-X", "-c", "SET ROLE airlock")
+            assert r.returncode != 0 and "another role" in r.stderr
+            with psycopg.connect(direct) as conn:
+                assert conn.execute("SELECT count(*) FROM items").fetchone()[0] == 50
+            # the password is nowhere the agent's user can read
+            r = agent.run("grep", "-rl", DB_PASSWORD, "/etc/airlock", "/var/lib/airlock",
+                          "/tmp", str(agent.home))
+            assert r.stdout.strip() == "", r.stdout
+            # a project config declaring a database of its own changes nothing: ignored
+            r = agent.run("/bin/sh", "-c", "cat > airlock.toml", input=(
+                '[[databases]]\nname = "mine"\nupstream = "postgresql://airlock@127.0.0.1:'
+                f'{port}/postgres"\nenv = "staging"\n'))
+            r = agent.run(psql, f"postgresql://claude:{token}@127.0.0.1:{gport}/mine", "-X",
+                          "-c", "SELECT 1")
+            assert r.returncode != 0 and "no database 'mine' is declared" in r.stderr
+            # doctor (root) finds the password where the agent could read it, and leaves no
+            # root-owned file in the service's data dir
+            clean = _doctor_databases()
+            assert clean["level"] == "ok", clean["check"]
+            r = agent.run("/bin/sh", "-c", "cat > .env", input=f"PGPASSWORD={DB_PASSWORD}\n")
+            found = _doctor_databases()
+            assert found["level"] == "fail" and f"{agent.ws}/.env holds it" in found["check"]
+            assert DB_PASSWORD not in json.dumps(found)
+            pin = S.load_pin()
+            assert pin is not None
+            assert not [str(p) for p in Path(pin.data_dir).rglob("*") if p.stat().st_uid == 0]
+        finally:
+            (agent.ws / ".env").unlink(missing_ok=True)
+            (agent.ws / "airlock.toml").unlink(missing_ok=True)
 
 
 def _doctor_databases() -> dict[str, Any]:
@@ -617,10 +628,10 @@ def test_the_agent_reaches_a_provider_only_through_the_forward_proxy(
     from cryptography.hazmat.primitives import serialization
 
     from airlock.broker.ca import new_ca
+    from tests.broker.conftest import write_leaf
     from tests.broker.test_forward_proxy import (
         GitHubState,
         TLSServer,
-        _write_cert,
         github_app,
     )
     from tests.conftest_pg import free_port
@@ -631,13 +642,11 @@ def test_the_agent_reaches_a_provider_only_through_the_forward_proxy(
     bundle = Path(S.CONFIG_DIR) / "e2e-standin-ca.pem"  # the service user must read it
     bundle.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     bundle.chmod(0o644)
-    cert, key = _write_cert(tmp_path, "standin", ca, ca_key)
+    cert, key = write_leaf(tmp_path, "standin", ca, ca_key)
     gh = GitHubState()
     gh_port, fport = free_port(), free_port()
     standin = TLSServer(github_app(gh, real), gh_port, cert, key).start()
-    config = Path(S.CONFIG_DIR) / "airlock.toml"
-    original = config.read_text()
-    config.write_text(original + f"""
+    with _serving(service, f"""
 [serve]
 forward_proxy = "127.0.0.1:{fport}"
 
@@ -652,45 +661,39 @@ name = "shop-repo"
 kind = "repository"
 env = "staging"
 match = ["github:repository:acme/shop"]
-""")
-    try:
-        as_root("secret", "add", "github", "--from-env", "GH", GH=real)
-        service.stop()
-        service.start()
-        token = as_root("token", "issue", "--agent", "claude", "--allow",
-                        "github:*.*").stdout.strip().splitlines()[-1]
-        proxy = f"http://127.0.0.1:{fport}"
-        r = agent.run("curl", "-sS", "-o", "airlock-ca.pem", f"{proxy}/airlock-ca.pem")
-        assert r.returncode == 0, r.stderr
-
-        def curl(*args: str) -> tuple[str, str]:
-            r = agent.run("curl", "-sS", "--proxy", proxy, "--cacert", "airlock-ca.pem",
-                          "-H", f"Authorization: token {token}", "-w", "\n%{http_code}",
-                          *args)
+""", "github", real):
+        try:
+            token = as_root("token", "issue", "--agent", "claude", "--allow",
+                            "github:*.*").stdout.strip().splitlines()[-1]
+            proxy = f"http://127.0.0.1:{fport}"
+            r = agent.run("curl", "-sS", "-o", "airlock-ca.pem", f"{proxy}/airlock-ca.pem")
             assert r.returncode == 0, r.stderr
-            body, _, code = r.stdout.rpartition("\n")
-            return body, code
 
-        body, code = curl("https://api.github.com/repos/acme/shop")
-        assert code == "200" and json.loads(body)["full_name"] == "acme/shop", body
-        assert gh.auth[-1] == f"Bearer {real}"  # injected by Airlock, upstream only
-        body, code = curl("https://api.github.com/echo")  # an API reflecting the header
-        assert code == "200" and real not in body and "*" * len(real) in body
-        body, code = curl("-X", "DELETE", "https://api.github.com/repos/acme/shop")
-        assert code == "428" and "held as request" in body, body
-        assert gh.deleted == []
-        # straight to the provider, the token is worth nothing
-        r = agent.run("curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}",
-                      "-H", f"Authorization: Bearer {token}",
-                      f"https://127.0.0.1:{gh_port}/repos/acme/shop")
-        assert r.stdout == "401"
-        r = agent.run("grep", "-rl", real, "/etc/airlock", "/var/lib/airlock", "/tmp",
-                      str(agent.home))
-        assert r.stdout.strip() == "", r.stdout
-    finally:
-        config.write_text(original)
-        bundle.unlink(missing_ok=True)
-        (agent.ws / "airlock-ca.pem").unlink(missing_ok=True)
-        standin.stop()
-        service.stop()
-        service.start()
+            def curl(*args: str) -> tuple[str, str]:
+                r = agent.run("curl", "-sS", "--proxy", proxy, "--cacert", "airlock-ca.pem",
+                              "-H", f"Authorization: token {token}", "-w", "\n%{http_code}",
+                              *args)
+                assert r.returncode == 0, r.stderr
+                body, _, code = r.stdout.rpartition("\n")
+                return body, code
+
+            body, code = curl("https://api.github.com/repos/acme/shop")
+            assert code == "200" and json.loads(body)["full_name"] == "acme/shop", body
+            assert gh.auth[-1] == f"Bearer {real}"  # injected by Airlock, upstream only
+            body, code = curl("https://api.github.com/echo")  # an API reflecting the header
+            assert code == "200" and real not in body and "*" * len(real) in body
+            body, code = curl("-X", "DELETE", "https://api.github.com/repos/acme/shop")
+            assert code == "428" and "held as request" in body, body
+            assert gh.deleted == []
+            # straight to the provider, the token is worth nothing
+            r = agent.run("curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}",
+                          "-H", f"Authorization: Bearer {token}",
+                          f"https://127.0.0.1:{gh_port}/repos/acme/shop")
+            assert r.stdout == "401"
+            r = agent.run("grep", "-rl", real, "/etc/airlock", "/var/lib/airlock", "/tmp",
+                          str(agent.home))
+            assert r.stdout.strip() == "", r.stdout
+        finally:
+            bundle.unlink(missing_ok=True)
+            (agent.ws / "airlock-ca.pem").unlink(missing_ok=True)
+            standin.stop()
